@@ -1,0 +1,31 @@
+using LogCluster.LogNode.Storage;
+
+namespace LogCluster.LogNode;
+
+/// <summary>The node's log events, source-generated (cheap when off) with stable event ids.</summary>
+internal static partial class NodeLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Created topic {Topic} with {Partitions} partitions")]
+    public static partial void TopicCreated(ILogger logger, string topic, int partitions);
+
+    [LoggerMessage(2, LogLevel.Information, "Deleted topic {Topic}")]
+    public static partial void TopicDeleted(ILogger logger, string topic);
+
+    [LoggerMessage(3, LogLevel.Warning, "Removing {Directory}: it belongs to no topic (an interrupted delete)")]
+    public static partial void OrphanRemoved(ILogger logger, string directory);
+
+    [LoggerMessage(4, LogLevel.Warning, "Recovered {Partition}: cut {Bytes} bytes of torn or corrupt tail and {Segments} later segments; log end offset {EndOffset}")]
+    public static partial void TailRecovered(ILogger logger, TopicPartition partition, long bytes, int segments, long endOffset);
+
+    [LoggerMessage(5, LogLevel.Information, "Retention deleted {Count} segments of {Partition}; log start offset {Offset}")]
+    public static partial void RetentionDeleted(ILogger logger, int count, TopicPartition partition, long offset);
+
+    [LoggerMessage(6, LogLevel.Error, "Retention failed for {Partition}")]
+    public static partial void RetentionFailed(ILogger logger, Exception exception, TopicPartition partition);
+
+    [LoggerMessage(7, LogLevel.Error, "Append to {Topic}-{Partition} failed")]
+    public static partial void AppendFailed(ILogger logger, Exception exception, string topic, int partition);
+
+    [LoggerMessage(8, LogLevel.Error, "fsync of {Topic}-{Partition} failed; its batch is answered STORAGE_ERROR")]
+    public static partial void FsyncFailed(ILogger logger, Exception exception, string topic, int partition);
+}

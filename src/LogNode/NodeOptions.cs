@@ -1,0 +1,43 @@
+namespace LogCluster.LogNode;
+
+/// <summary>
+/// Node settings, bound from the "Node" configuration section: command-line switches (see
+/// <see cref="SwitchMappings"/>), environment variables (<c>Node__DataDir</c>) or appsettings.json.
+/// </summary>
+public sealed class NodeOptions
+{
+    public const string Section = "Node";
+
+    /// <summary>This node's id, unique in the cluster.</summary>
+    public int NodeId { get; set; }
+
+    /// <summary>Address and port of the gRPC (h2c) listener; port 0 picks a free port (printed at start).</summary>
+    public string Listen { get; set; } = "127.0.0.1:7070";
+
+    /// <summary>Host name clients should use for this node; defaults to the listen address.</summary>
+    public string? AdvertisedHost { get; set; }
+
+    /// <summary>Folder holding the topics' partitions and metadata.</summary>
+    public string DataDir { get; set; } = "data";
+
+    /// <summary>Largest request accepted (bytes), as Kafka's socket.request.max.bytes.</summary>
+    public int MaxRequestBytes { get; set; } = 104_857_600;
+
+    /// <summary>How often retention runs (milliseconds), as Kafka's log.retention.check.interval.ms.</summary>
+    public int RetentionCheckIntervalMs { get; set; } = 300_000;
+
+    /// <summary>How often flush.ms deadlines are checked (milliseconds), as log.flush.scheduler.interval.ms.</summary>
+    public int FlushCheckIntervalMs { get; set; } = 100;
+
+    /// <summary>Topic config defaults with Kafka's keys (segment.bytes, flush.messages, ...).</summary>
+    public Dictionary<string, string> TopicDefaults { get; set; } = [];
+
+    public static readonly Dictionary<string, string> SwitchMappings = new()
+    {
+        ["--node-id"] = "Node:NodeId",
+        ["--listen"] = "Node:Listen",
+        ["--advertised-host"] = "Node:AdvertisedHost",
+        ["--data-dir"] = "Node:DataDir",
+        ["--retention-check-interval-ms"] = "Node:RetentionCheckIntervalMs",
+    };
+}

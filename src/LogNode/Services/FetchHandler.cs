@@ -1,0 +1,93 @@
+using Google.Protobuf;
+using LogCluster.LogNode.Storage;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.LogNode.Services;
+
+/// <summary>
+/// Long-poll reads: answers as soon as min_bytes are available over all partitions, an error occurs, or
+/// max_wait_ms passes. Waits on the partitions' append signals, so a new batch wakes the fetch at once.
+/// </summary>
+internal sealed class FetchHandler(LogManager logs, TimeProvider time)
+{
+    /// <summary>Kafka's fetch.max.bytes default, used when a request leaves max_bytes at 0.</summary>
+    public const int DefaultMaxBytes = 52_428_800;
+    private const int MaxWaitCapMs = 300_000;
+
+    public async Task<FetchResponse> FetchAsync(FetchRequest request, CancellationToken cancellationToken)
+    {
+        var waitMs = Math.Clamp(request.MaxWaitMs, 0, MaxWaitCapMs);
+        var deadline = time.GetTimestamp() + (long)(waitMs * (time.TimestampFrequency / 1000.0));
+        while (true)
+        {
+            // Take the signals before reading, so an append between the read and the wait still wakes us.
+            var signals = request.Partitions.Select(p => logs.FindPartition(p.Topic, p.Partition)?.NextAppend)
+                .OfType<Task>().ToList();
+            var (response, bytes, failed) = ReadOnce(request);
+            var remaining = time.GetElapsedTime(time.GetTimestamp(), deadline);
+            if (bytes >= request.MinBytes || failed || remaining <= TimeSpan.Zero || signals.Count == 0)
+            {
+                return response;
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = Task.Delay(remaining, time, timeout.Token);
+            await Task.WhenAny(Task.WhenAny(signals), delay);
+            await timeout.CancelAsync();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private (FetchResponse Response, long Bytes, bool Failed) ReadOnce(FetchRequest request)
+    {
+        var response = new FetchResponse();
+        long remaining = request.MaxBytes > 0 ? request.MaxBytes : DefaultMaxBytes;
+        long total = 0;
+        var failed = false;
+        foreach (var wanted in request.Partitions)
+        {
+            var result = new FetchPartitionResult { Topic = wanted.Topic, Partition = wanted.Partition, HighWatermark = -1, LogStartOffset = -1, LogEndOffset = -1 };
+            response.Partitions.Add(result);
+            var log = logs.FindPartition(wanted.Topic, wanted.Partition);
+            if (log is null)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"{wanted.Topic}-{wanted.Partition} does not exist on this node");
+                failed = true;
+                continue;
+            }
+            if (EpochProblem(wanted.CurrentLeaderEpoch, log.LeaderEpoch) is { } epochError)
+            {
+                (result.ErrorCode, result.ErrorMessage) = epochError;
+                failed = true;
+                continue;
+            }
+            // The first partition with data may exceed max_bytes by one batch, so a reader always progresses.
+            var limit = (int)Math.Min(remaining, wanted.PartitionMaxBytes > 0 ? wanted.PartitionMaxBytes : int.MaxValue);
+            if (limit <= 0 && total > 0)
+            {
+                (result.HighWatermark, result.LogStartOffset, result.LogEndOffset) = (log.HighWatermark, log.LogStartOffset, log.LogEndOffset);
+                continue;
+            }
+            var read = log.Read(wanted.FetchOffset, Math.Max(limit, 1));
+            (result.HighWatermark, result.LogStartOffset, result.LogEndOffset) = (read.HighWatermark, read.LogStartOffset, read.LogEndOffset);
+            if (read.OutOfRange)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.OffsetOutOfRange, $"offset {wanted.FetchOffset} is outside [{read.LogStartOffset}, {read.LogEndOffset}]");
+                failed = true;
+                continue;
+            }
+            // The bytes were read into a fresh array that nothing else touches: wrap it without a copy.
+            result.RecordBatches = UnsafeByteOperations.UnsafeWrap(read.Batches);
+            total += read.Batches.Length;
+            remaining -= read.Batches.Length;
+        }
+        return (response, total, failed);
+    }
+
+    private static (ErrorCode, string)? EpochProblem(int requested, int current) => requested switch
+    {
+        -1 => null,
+        _ when requested < current => (ErrorCode.FencedLeaderEpoch, $"leader epoch {requested} is older than the current {current}"),
+        _ when requested > current => (ErrorCode.UnknownLeaderEpoch, $"leader epoch {requested} is newer than the known {current}"),
+        _ => null,
+    };
+}

@@ -1,0 +1,56 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.LogNode.Services;
+
+/// <summary>The data plane over gRPC: the Produce stream, Fetch and ListOffsets.</summary>
+internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fetch, OffsetLookup offsets) : LogService.LogServiceBase
+{
+    /// <summary>Requests appended but not yet answered on one stream; beyond it the node stops reading (backpressure).</summary>
+    private const int MaxPendingResponsesPerStream = 128;
+
+    /// <summary>
+    /// Reads requests in order and appends each before reading the next; a single writer loop sends the
+    /// responses in the same order as their durability completes in sequence (one pending write per stream is
+    /// all gRPC allows). Requests behind a slow fsync are appended meanwhile, so they share the next one.
+    /// </summary>
+    public override async Task Produce(IAsyncStreamReader<ProduceRequest> requestStream, IServerStreamWriter<ProduceResponse> responseStream, ServerCallContext context)
+    {
+        var pending = Channel.CreateBounded<Task<ProduceResponse?>>(new BoundedChannelOptions(MaxPendingResponsesPerStream)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var writer = WriteResponsesAsync(pending.Reader, responseStream, context.CancellationToken);
+        try
+        {
+            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+            {
+                await pending.Writer.WriteAsync(produce.Handle(request), context.CancellationToken);
+            }
+        }
+        finally
+        {
+            pending.Writer.TryComplete();
+        }
+        await writer;
+    }
+
+    private static async Task WriteResponsesAsync(ChannelReader<Task<ProduceResponse?>> pending, IServerStreamWriter<ProduceResponse> responses, CancellationToken cancellationToken)
+    {
+        await foreach (var next in pending.ReadAllAsync(cancellationToken))
+        {
+            if (await next is { } response)
+            {
+                await responses.WriteAsync(response, cancellationToken);
+            }
+        }
+    }
+
+    public override Task<FetchResponse> Fetch(FetchRequest request, ServerCallContext context) =>
+        fetch.FetchAsync(request, context.CancellationToken);
+
+    public override Task<ListOffsetsResponse> ListOffsets(ListOffsetsRequest request, ServerCallContext context) =>
+        Task.FromResult(offsets.Lookup(request));
+}

@@ -1,0 +1,80 @@
+using System.Buffers.Binary;
+
+namespace LogCluster.LogNode.Storage;
+
+/// <summary>
+/// The sparse offset index of one segment: entries (offset relative to the segment's base, byte position of
+/// the batch) every index.interval.bytes, as Kafka's OffsetIndex. The active segment keeps it in memory only and
+/// rebuilds it by scanning after a restart; a rolled segment writes it to its <c>.index</c> file (8-byte
+/// big-endian entries: int32 relative offset, int32 position).
+/// </summary>
+internal sealed class OffsetIndex
+{
+    private const int EntrySize = 8;
+    private readonly List<(int RelativeOffset, int Position)> _entries = [];
+
+    public int Count => _entries.Count;
+
+    public void Add(int relativeOffset, int position) => _entries.Add((relativeOffset, position));
+
+    public void Clear() => _entries.Clear();
+
+    /// <summary>Position of the last indexed batch starting at or before <paramref name="relativeOffset"/>, or 0.</summary>
+    public int FloorPosition(long relativeOffset)
+    {
+        int lo = 0, hi = _entries.Count - 1, found = 0;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_entries[mid].RelativeOffset <= relativeOffset)
+            {
+                found = _entries[mid].Position;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
+    public void WriteTo(string path)
+    {
+        var bytes = new byte[_entries.Count * EntrySize];
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize), _entries[i].RelativeOffset);
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan((i * EntrySize) + 4), _entries[i].Position);
+        }
+        SegmentFiles.WriteDurably(path, bytes);
+    }
+
+    /// <summary>Loads an index file; false when it is missing or not a whole number of sorted entries.</summary>
+    public bool TryLoad(string path, long segmentSize)
+    {
+        _entries.Clear();
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length % EntrySize != 0)
+        {
+            return false;
+        }
+        for (var i = 0; i < bytes.Length; i += EntrySize)
+        {
+            var relative = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(i));
+            var position = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(i + 4));
+            var sorted = _entries.Count == 0 || (relative > _entries[^1].RelativeOffset && position > _entries[^1].Position);
+            if (!sorted || position < 0 || position >= segmentSize)
+            {
+                _entries.Clear();
+                return false;
+            }
+            _entries.Add((relative, position));
+        }
+        return true;
+    }
+}

@@ -1,0 +1,100 @@
+namespace LogCluster.LogNode.Storage;
+
+internal sealed partial class PartitionLog
+{
+    /// <summary>
+    /// Reads whole batches starting with the one that holds <paramref name="fetchOffset"/>, up to
+    /// <paramref name="maxBytes"/> (the first batch is returned whole even when larger, so a reader always
+    /// progresses) and never past the high watermark. Serves the stored bytes as they are: no re-encoding.
+    /// </summary>
+    public ReadResult Read(long fetchOffset, int maxBytes)
+    {
+        while (true)
+        {
+            var segments = _segments;
+            var highWatermark = HighWatermark;
+            var start = segments[0].BaseOffset;
+            var end = LogEndOffset;
+            if (fetchOffset < start || fetchOffset > end)
+            {
+                return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: true);
+            }
+            if (fetchOffset >= highWatermark)
+            {
+                return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: false);
+            }
+            try
+            {
+                var bytes = ReadFromSegment(segments, fetchOffset, maxBytes, highWatermark);
+                return new ReadResult(bytes, highWatermark, start, end, OutOfRange: false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Retention deleted the segment under us: look again with the current segment list.
+            }
+        }
+    }
+
+    private static byte[] ReadFromSegment(LogSegment[] segments, long fetchOffset, int maxBytes, long highWatermark)
+    {
+        for (var i = FindSegment(segments, fetchOffset); i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            var limit = segment.Size;
+            var position = segment.FindBatchPosition(fetchOffset, limit);
+            if (position < 0)
+            {
+                continue;
+            }
+            // One pass over headers decides the range, one read fetches it.
+            var endPosition = position;
+            while (segment.ReadHeaderAt(endPosition, limit) is { } header
+                && header.BaseOffset < highWatermark
+                && (endPosition == position || endPosition - position + header.TotalSize <= maxBytes))
+            {
+                endPosition += header.TotalSize;
+            }
+            var bytes = new byte[endPosition - position];
+            var read = segment.Read(bytes, position);
+            return read == bytes.Length ? bytes : bytes[..read];
+        }
+        return [];
+    }
+
+    private static int FindSegment(LogSegment[] segments, long offset)
+    {
+        var index = 0;
+        for (var i = 0; i < segments.Length && segments[i].BaseOffset <= offset; i++)
+        {
+            index = i;
+        }
+        return index;
+    }
+
+    /// <summary>
+    /// Base offset of the first batch whose max timestamp is at or after <paramref name="timestampMs"/>
+    /// (batch granularity: records inside that batch may be older), or null when there is none.
+    /// </summary>
+    public long? OffsetForTimestamp(long timestampMs)
+    {
+        var highWatermark = HighWatermark;
+        foreach (var segment in _segments)
+        {
+            if (segment.MaxTimestamp < timestampMs)
+            {
+                continue;
+            }
+            var limit = segment.Size;
+            var position = segment.FindBatchPosition(segment.TimeSearchStart(timestampMs), limit);
+            while (position >= 0 && segment.ReadHeaderAt(position, limit) is { } header && header.BaseOffset < highWatermark)
+            {
+                if (header.MaxTimestamp >= timestampMs)
+                {
+                    return header.BaseOffset;
+                }
+                position += header.TotalSize;
+            }
+        }
+        return null;
+    }
+}

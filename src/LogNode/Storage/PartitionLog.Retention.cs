@@ -1,0 +1,41 @@
+namespace LogCluster.LogNode.Storage;
+
+internal sealed partial class PartitionLog
+{
+    /// <summary>
+    /// Deletes whole sealed segments that retention.ms or retention.bytes no longer covers; the active segment
+    /// always stays. The log start offset moves to the first remaining segment. Returns the segments deleted.
+    /// </summary>
+    public int EnforceRetention(long nowMs)
+    {
+        List<LogSegment> doomed = [];
+        lock (_appendLock)
+        {
+            var segments = _segments;
+            var totalBytes = segments.Sum(s => s.Size);
+            var keepFrom = 0;
+            for (var i = 0; i < segments.Length - 1; i++)
+            {
+                var expired = Config.RetentionMs >= 0 && segments[i].MaxTimestamp < nowMs - Config.RetentionMs;
+                var oversize = Config.RetentionBytes >= 0 && totalBytes - segments[i].Size >= Config.RetentionBytes;
+                if (!expired && !oversize)
+                {
+                    break;
+                }
+                totalBytes -= segments[i].Size;
+                doomed.Add(segments[i]);
+                keepFrom = i + 1;
+            }
+            if (keepFrom > 0)
+            {
+                _segments = segments[keepFrom..];
+            }
+        }
+        // Readers holding the old list see ObjectDisposedException and retry with the new one.
+        foreach (var segment in doomed)
+        {
+            segment.Delete();
+        }
+        return doomed.Count;
+    }
+}

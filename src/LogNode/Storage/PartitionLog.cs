@@ -1,0 +1,171 @@
+using System.Buffers.Binary;
+using LogCluster.Protocol.Records;
+
+namespace LogCluster.LogNode.Storage;
+
+/// <summary>
+/// The log of one partition: an ordered list of segments, the last one active. Appends are serialised by
+/// <see cref="_appendLock"/>; reads take a snapshot of the segment list and never block appends. Offsets:
+/// <see cref="LogStartOffset"/> (first retained) &lt;= <see cref="HighWatermark"/> (readable by consumers)
+/// &lt;= <see cref="LogEndOffset"/> (next to assign); <see cref="FlushedOffset"/> is what fsync has covered.
+/// </summary>
+internal sealed partial class PartitionLog : IDisposable
+{
+    private readonly Lock _appendLock = new();
+    private readonly TimeProvider _time;
+    private readonly byte[] _stampedPrefix = new byte[RecordBatchLayout.PartitionLeaderEpochOffset + sizeof(int)];
+    private readonly GroupCommitFlusher _flusher;
+    private volatile LogSegment[] _segments;
+    private long _logEndOffset;
+    private long _highWatermark;
+    private long _lastFlushRequestMs;
+    private TaskCompletionSource _appended = NewSignal();
+
+    private PartitionLog(TopicPartition id, string directory, TopicConfig config, TimeProvider time, LogSegment[] segments)
+    {
+        Id = id;
+        Directory = directory;
+        Config = config;
+        _time = time;
+        _segments = segments;
+        _logEndOffset = segments[^1].NextOffset;
+        // One replica: every appended record is in the (single-member) ISR at once.
+        _highWatermark = _logEndOffset;
+        _flusher = new GroupCommitFlusher(SnapshotForFlush, _logEndOffset);
+        _lastFlushRequestMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+    }
+
+    public TopicPartition Id { get; }
+
+    public string Directory { get; }
+
+    public TopicConfig Config { get; }
+
+    /// <summary>Leader epoch stamped into every appended batch; a single node stays at epoch 0.</summary>
+    public int LeaderEpoch { get; }
+
+    public long LogStartOffset => _segments[0].BaseOffset;
+
+    public long LogEndOffset => Interlocked.Read(ref _logEndOffset);
+
+    public long HighWatermark => Interlocked.Read(ref _highWatermark);
+
+    public long FlushedOffset => _flusher.FlushedOffset;
+
+    public int SegmentCount => _segments.Length;
+
+    public long SizeInBytes => _segments.Sum(s => s.Size);
+
+    /// <summary>Completes at the next append; fetchers long-poll on it.</summary>
+    public Task NextAppend => Volatile.Read(ref _appended).Task;
+
+    /// <summary>
+    /// Appends one batch that <see cref="BatchValidation"/> accepted. Stamps base offset and leader epoch into
+    /// the stored copy (outside the CRC, so no re-checksum) without copying the batch: the file write gathers
+    /// the 16 stamped bytes and the rest of the caller's buffer.
+    /// </summary>
+    public AppendResult Append(ReadOnlyMemory<byte> batch, RecordBatchHeader header)
+    {
+        TaskCompletionSource appended;
+        AppendResult result;
+        lock (_appendLock)
+        {
+            var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var baseOffset = _logEndOffset;
+            header = header with { BaseOffset = baseOffset, PartitionLeaderEpoch = LeaderEpoch };
+            RollIfNeeded(header, nowMs);
+            batch.Span[..RecordBatchLayout.PartitionLeaderEpochOffset].CopyTo(_stampedPrefix);
+            RecordBatchHeader.StampLeaderFields(_stampedPrefix, baseOffset, LeaderEpoch);
+            _segments[^1].Append(_stampedPrefix, batch[_stampedPrefix.Length..], header, nowMs);
+
+            var endOffset = header.NextOffset;
+            Interlocked.Exchange(ref _logEndOffset, endOffset);
+            Interlocked.Exchange(ref _highWatermark, endOffset);
+            var durable = endOffset - _flusher.FlushedOffset >= Config.FlushMessages
+                ? _flusher.FlushAsync(endOffset)
+                : Task.CompletedTask;
+            result = new AppendResult(baseOffset, header.LastOffset, LogStartOffset, durable);
+            appended = _appended;
+            _appended = NewSignal();
+        }
+        appended.TrySetResult();
+        return result;
+    }
+
+    private void RollIfNeeded(in RecordBatchHeader header, long nowMs)
+    {
+        var active = _segments[^1];
+        if (active.Size == 0)
+        {
+            return;
+        }
+        var full = active.Size + header.TotalSize > Config.SegmentBytes;
+        var old = nowMs - active.FirstAppendTimeMs >= Config.SegmentMs;
+        // Index entries hold 32-bit relative offsets and positions.
+        var overflow = header.LastOffset - active.BaseOffset > int.MaxValue || active.Size + header.TotalSize > int.MaxValue;
+        if (full || old || overflow)
+        {
+            Roll();
+        }
+    }
+
+    /// <summary>Seals the active segment (fsync + index files) and starts a new one at the log end offset.</summary>
+    private void Roll()
+    {
+        _segments[^1].Seal();
+        _flusher.MarkFlushed(_logEndOffset);
+        WriteRecoveryPoint(Directory, _logEndOffset);
+        var next = LogSegment.Create(Directory, _logEndOffset, Config);
+        _segments = [.. _segments, next];
+    }
+
+    /// <summary>Requests an fsync when flush.ms has passed since the last one and data is unflushed.</summary>
+    public void FlushIfDue(long nowMs)
+    {
+        if (LogEndOffset > FlushedOffset && nowMs - Volatile.Read(ref _lastFlushRequestMs) >= Config.FlushMs)
+        {
+            Volatile.Write(ref _lastFlushRequestMs, nowMs);
+            _ = _flusher.FlushAsync(LogEndOffset);
+        }
+    }
+
+    /// <summary>fsyncs everything appended so far.</summary>
+    public Task FlushAsync() => _flusher.FlushAsync(LogEndOffset);
+
+    private (LogSegment Segment, long EndOffset) SnapshotForFlush()
+    {
+        lock (_appendLock)
+        {
+            return (_segments[^1], _logEndOffset);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static void WriteRecoveryPoint(string directory, long offset)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(long)];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, offset);
+        SegmentFiles.WriteDurably(Path.Combine(directory, SegmentFiles.RecoveryPointFile), bytes);
+    }
+
+    private static long ReadRecoveryPoint(string directory)
+    {
+        var path = Path.Combine(directory, SegmentFiles.RecoveryPointFile);
+        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
+        return bytes.Length == sizeof(long) ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
+    }
+
+    public void Dispose()
+    {
+        lock (_appendLock)
+        {
+            // A graceful stop leaves everything on disk, whatever the flush policy.
+            _segments[^1].Flush();
+            foreach (var segment in _segments)
+            {
+                segment.Dispose();
+            }
+        }
+    }
+}

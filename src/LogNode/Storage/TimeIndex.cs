@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+
+namespace LogCluster.LogNode.Storage;
+
+/// <summary>
+/// The time index of one segment, as Kafka's TimeIndex: an entry (max timestamp so far, relative offset of the
+/// batch that raised it) whenever a batch raises the segment's max timestamp. "Every record with a timestamp
+/// greater than T is at or after offset O." File: 12-byte big-endian entries (int64 timestamp, int32 offset).
+/// </summary>
+internal sealed class TimeIndex
+{
+    private const int EntrySize = 12;
+    private readonly List<(long Timestamp, int RelativeOffset)> _entries = [];
+
+    /// <summary>Largest record timestamp in the segment, or -1 when it holds none.</summary>
+    public long MaxTimestamp => _entries.Count == 0 ? -1 : _entries[^1].Timestamp;
+
+    public void Observe(long maxTimestamp, int relativeOffset)
+    {
+        if (maxTimestamp > MaxTimestamp)
+        {
+            _entries.Add((maxTimestamp, relativeOffset));
+        }
+    }
+
+    public void Clear() => _entries.Clear();
+
+    /// <summary>
+    /// Relative offset of the first batch that may hold a timestamp at or after <paramref name="timestamp"/>:
+    /// the offset of the last entry whose timestamp is below it (records before that entry are all older), or 0.
+    /// </summary>
+    public int SearchStart(long timestamp)
+    {
+        var start = 0;
+        foreach (var (ts, offset) in _entries)
+        {
+            if (ts >= timestamp)
+            {
+                break;
+            }
+            start = offset;
+        }
+        return start;
+    }
+
+    public void WriteTo(string path)
+    {
+        var bytes = new byte[_entries.Count * EntrySize];
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(i * EntrySize), _entries[i].Timestamp);
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan((i * EntrySize) + 8), _entries[i].RelativeOffset);
+        }
+        SegmentFiles.WriteDurably(path, bytes);
+    }
+
+    /// <summary>Loads a time index file; false when it is missing or malformed.</summary>
+    public bool TryLoad(string path)
+    {
+        _entries.Clear();
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length % EntrySize != 0)
+        {
+            return false;
+        }
+        for (var i = 0; i < bytes.Length; i += EntrySize)
+        {
+            var ts = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(i));
+            var offset = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(i + 8));
+            if (_entries.Count > 0 && (ts <= _entries[^1].Timestamp || offset < _entries[^1].RelativeOffset))
+            {
+                _entries.Clear();
+                return false;
+            }
+            _entries.Add((ts, offset));
+        }
+        return true;
+    }
+}

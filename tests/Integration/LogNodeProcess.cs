@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Reflection;
+
+namespace LogCluster.Tests.Integration;
+
+/// <summary>
+/// A real LogNode as a child process on a loopback port, with its own data directory. Stop it gracefully
+/// (SIGTERM) or kill it (SIGKILL), then start it again on the same port and data.
+/// </summary>
+internal sealed class LogNodeProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan _startTimeout = TimeSpan.FromSeconds(60);
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly string[] _extraArgs;
+    private Process? _process;
+
+    private LogNodeProcess(string dataDirectory, string[] extraArgs)
+    {
+        DataDirectory = dataDirectory;
+        _extraArgs = extraArgs;
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; private set; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>Everything the node printed, for failure messages.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<LogNodeProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    {
+        var node = new LogNodeProcess(dataDirectory, extraArgs);
+        await node.StartAsync();
+        return node;
+    }
+
+    /// <summary>Starts the process (again) on the port it had, or on a free one the first time.</summary>
+    public async Task StartAsync()
+    {
+        var assembly = typeof(LogNodeProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "LogNodeAssembly").Value!;
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])[assembly, "--listen", $"127.0.0.1:{Port}", "--data-dir", DataDirectory, .. _extraArgs])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data, listening);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data, listening);
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"LogNode exited during start-up:\n{Output}"));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        Port = await listening.Task.WaitAsync(_startTimeout);
+    }
+
+    private void OnLine(string? line, TaskCompletionSource<int> listening)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _output.Enqueue(line);
+        const string Marker = "listening on http://127.0.0.1:";
+        var at = line.IndexOf(Marker, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            var rest = line[(at + Marker.Length)..];
+            listening.TrySetResult(int.Parse(rest[..rest.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>SIGKILL: no flush, no clean close; whatever was not written is lost.</summary>
+    public async Task KillAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("not running");
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        _process = null;
+    }
+
+    /// <summary>SIGTERM: the node closes its logs and exits.</summary>
+    public async Task StopAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("not running");
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            await KillAsync();
+        }
+    }
+}
