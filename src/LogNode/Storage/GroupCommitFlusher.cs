@@ -11,6 +11,7 @@ internal sealed class GroupCommitFlusher
     private readonly Lock _lock = new();
     private readonly List<(long Offset, TaskCompletionSource Done)> _waiters = [];
     private long _flushedOffset;
+    private long _flushCount;
     private bool _running;
 
     /// <param name="snapshot">Returns the active segment and the log end offset, read under the partition's lock.</param>
@@ -23,6 +24,9 @@ internal sealed class GroupCommitFlusher
 
     /// <summary>Offset below which every record has been fsynced.</summary>
     public long FlushedOffset => Volatile.Read(ref _flushedOffset);
+
+    /// <summary>fsyncs performed; fewer than the acknowledgements they covered when group commit works.</summary>
+    public long FlushCount => Interlocked.Read(ref _flushCount);
 
     /// <summary>Completes once every record below <paramref name="offset"/> is on disk.</summary>
     public Task FlushAsync(long offset)
@@ -62,6 +66,7 @@ internal sealed class GroupCommitFlusher
             try
             {
                 segment.Flush();
+                Interlocked.Increment(ref _flushCount);
             }
             catch (ObjectDisposedException)
             {

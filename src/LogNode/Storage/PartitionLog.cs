@@ -52,6 +52,8 @@ internal sealed partial class PartitionLog : IDisposable
 
     public long FlushedOffset => _flusher.FlushedOffset;
 
+    public long FlushCount => _flusher.FlushCount;
+
     public int SegmentCount => _segments.Length;
 
     public long SizeInBytes => _segments.Sum(s => s.Size);
