@@ -1,3 +1,4 @@
+using LogCluster.Cli.LocalCluster;
 using System.Collections.Concurrent;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
@@ -19,7 +20,7 @@ public sealed class FsyncKillTests
     public async Task Produce_FsyncBeforeAck_SigkillMidStream_EveryAcknowledgedBatchSurvives()
     {
         using var data = new TempDirectory();
-        await using var node = await LogNodeProcess.StartAsync(data.Path);
+        await using var node = await LocalNode.StartAsync(data.Path);
         var sent = new ConcurrentDictionary<long, byte[]>();
         var acked = new ConcurrentDictionary<long, long>();
         using (var client = new NodeClient(node.Address))

@@ -1,3 +1,4 @@
+using LogCluster.Cli.LocalCluster;
 using LogCluster.Protocol.Compression;
 using LogCluster.Protocol.V1;
 
@@ -13,7 +14,7 @@ public sealed class ProduceFetchRestartTests
     public async Task Produce_ThenRestartGracefullyAndKill_FetchReturnsIdenticalBytes()
     {
         using var data = new TempDirectory();
-        await using var node = await LogNodeProcess.StartAsync(data.Path);
+        await using var node = await LocalNode.StartAsync(data.Path);
         var expected = new Dictionary<int, List<byte[]>> { [0] = [], [1] = [] };
 
         using (var client = new NodeClient(node.Address))
@@ -63,7 +64,7 @@ public sealed class ProduceFetchRestartTests
     private static byte[] Batch(int number) =>
         TestBatches.Make(number, records: 1 + (number % 5), valueBytes: 100, _codecs[number % _codecs.Length]);
 
-    private static async Task AssertFetchMatchesAsync(NodeClient client, Dictionary<int, List<byte[]>> expected, LogNodeProcess node)
+    private static async Task AssertFetchMatchesAsync(NodeClient client, Dictionary<int, List<byte[]>> expected, LocalNode node)
     {
         foreach (var (partition, batches) in expected)
         {

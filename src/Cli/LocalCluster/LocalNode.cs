@@ -2,20 +2,20 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 
-namespace LogCluster.Tests.Integration;
+namespace LogCluster.Cli.LocalCluster;
 
 /// <summary>
 /// A real LogNode as a child process on a loopback port, with its own data directory. Stop it gracefully
 /// (SIGTERM) or kill it (SIGKILL), then start it again on the same port and data.
 /// </summary>
-internal sealed class LogNodeProcess : IAsyncDisposable
+internal sealed class LocalNode : IAsyncDisposable
 {
     private static readonly TimeSpan _startTimeout = TimeSpan.FromSeconds(60);
     private readonly ConcurrentQueue<string> _output = new();
     private readonly string[] _extraArgs;
     private Process? _process;
 
-    private LogNodeProcess(string dataDirectory, string[] extraArgs)
+    private LocalNode(string dataDirectory, string[] extraArgs)
     {
         DataDirectory = dataDirectory;
         _extraArgs = extraArgs;
@@ -30,9 +30,9 @@ internal sealed class LogNodeProcess : IAsyncDisposable
     /// <summary>Everything the node printed, for failure messages.</summary>
     public string Output => string.Join('\n', _output);
 
-    public static async Task<LogNodeProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    public static async Task<LocalNode> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var node = new LogNodeProcess(dataDirectory, extraArgs);
+        var node = new LocalNode(dataDirectory, extraArgs);
         await node.StartAsync();
         return node;
     }
@@ -40,7 +40,7 @@ internal sealed class LogNodeProcess : IAsyncDisposable
     /// <summary>Starts the process (again) on the port it had, or on a free one the first time.</summary>
     public async Task StartAsync()
     {
-        var assembly = typeof(LogNodeProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        var assembly = typeof(LocalNode).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "LogNodeAssembly").Value!;
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
