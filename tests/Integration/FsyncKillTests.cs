@@ -1,5 +1,5 @@
-using LogCluster.Cli.LocalCluster;
 using System.Collections.Concurrent;
+using LogCluster.Cli.LocalCluster;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
 
