@@ -15,11 +15,18 @@ internal sealed class LocalNode : IAsyncDisposable
     private readonly string[] _extraArgs;
     private Process? _process;
 
-    private LocalNode(string dataDirectory, string[] extraArgs)
+    private readonly string _assembly;
+
+    private LocalNode(string assembly, string dataDirectory, string[] extraArgs)
     {
+        _assembly = assembly;
         DataDirectory = dataDirectory;
         _extraArgs = extraArgs;
     }
+
+    /// <summary>The LogNode build that sits beside this CLI's build.</summary>
+    public static string LogNodeAssembly => typeof(LocalNode).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "LogNodeAssembly").Value!;
 
     public string DataDirectory { get; }
 
@@ -30,9 +37,13 @@ internal sealed class LocalNode : IAsyncDisposable
     /// <summary>Everything the node printed, for failure messages.</summary>
     public string Output => string.Join('\n', _output);
 
-    public static async Task<LocalNode> StartAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<LocalNode> StartAsync(string dataDirectory, params string[] extraArgs) =>
+        StartAsync(LogNodeAssembly, dataDirectory, extraArgs);
+
+    /// <summary>Starts <paramref name="assembly"/>, any program that takes --listen and --data-dir and prints LogNode's start-up line.</summary>
+    public static async Task<LocalNode> StartAsync(string assembly, string dataDirectory, params string[] extraArgs)
     {
-        var node = new LocalNode(dataDirectory, extraArgs);
+        var node = new LocalNode(assembly, dataDirectory, extraArgs);
         await node.StartAsync();
         return node;
     }
@@ -40,15 +51,13 @@ internal sealed class LocalNode : IAsyncDisposable
     /// <summary>Starts the process (again) on the port it had, or on a free one the first time.</summary>
     public async Task StartAsync()
     {
-        var assembly = typeof(LocalNode).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "LogNodeAssembly").Value!;
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[assembly, "--listen", $"127.0.0.1:{Port}", "--data-dir", DataDirectory, .. _extraArgs])
+        foreach (var arg in (string[])[_assembly, "--listen", $"127.0.0.1:{Port}", "--data-dir", DataDirectory, .. _extraArgs])
         {
             start.ArgumentList.Add(arg);
         }

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using LogCluster.Bench;
+
+// Started by CompareCommand as the baseline process, with the launcher's --listen/--data-dir arguments.
+if (args.Contains("--ack-only-server"))
+{
+    return await AckOnlyServer.RunAsync(args[Array.IndexOf(args, "--listen") + 1]);
+}
+
+var repeats = new Option<int>("--repeats") { Description = "Rounds of baseline + LogNode runs; medians are over these", DefaultValueFactory = _ => 3 };
+var warmup = new Option<int>("--warmup-seconds") { DefaultValueFactory = _ => 1 };
+var measure = new Option<int>("--seconds") { Description = "Measured seconds per scenario run", DefaultValueFactory = _ => 4 };
+var compare = new Command("compare", "Every scenario against the ack-only gRPC baseline and a LogNode, in one run") { repeats, warmup, measure };
+compare.SetAction(parse => CompareCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
+return await new RootCommand("LogCluster benchmarks") { compare }.Parse(args).InvokeAsync();
