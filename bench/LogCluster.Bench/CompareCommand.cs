@@ -9,8 +9,10 @@ namespace LogCluster.Bench;
 /// </summary>
 internal static class CompareCommand
 {
-    public static async Task<int> RunAsync(int repeats, TimeSpan warmup, TimeSpan measure)
+    public static async Task<int> RunAsync(int repeats, TimeSpan warmup, TimeSpan measure, string filter)
     {
+        var chosen = Scenario.All.Where(s => s.Name.Contains(filter, StringComparison.Ordinal)).ToList();
+        var scenarios = chosen.Concat(chosen.Where(s => s.Fsync).Select(s => s.WithoutFsync)).Distinct().ToList();
         var results = new Dictionary<(string Target, Scenario Scenario), List<RunResult>>();
         for (var repeat = 0; repeat < repeats; repeat++)
         {
@@ -22,7 +24,7 @@ internal static class CompareCommand
                     : await LocalNode.StartAsync(data);
                 await using (server)
                 {
-                    foreach (var scenario in Scenario.All.Where(s => target == "lognode" || !s.Fsync))
+                    foreach (var scenario in scenarios.Where(s => target == "lognode" || !s.Fsync))
                     {
                         var result = await LoadGenerator.RunAsync(server.Address, scenario, warmup, measure);
                         Console.Error.WriteLine($"repeat {repeat + 1}/{repeats} {target,-8} {scenario.Name}: {result.RecordsPerSecond:N0} rec/s, {result.MegabytesPerSecond:N1} MB/s, p50 {result.P50Micros:N0} us");
@@ -35,15 +37,15 @@ internal static class CompareCommand
                 }
             }
         }
-        PrintTable(results);
+        PrintTable(results, Scenario.All.Where(scenarios.Contains));
         return 0;
     }
 
-    private static void PrintTable(Dictionary<(string Target, Scenario Scenario), List<RunResult>> results)
+    private static void PrintTable(Dictionary<(string Target, Scenario Scenario), List<RunResult>> results, IEnumerable<Scenario> scenarios)
     {
         Console.WriteLine("| scenario | target | records/s | MB/s | p50 us | p99 us | ratio | compared with |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var scenario in Scenario.All)
+        foreach (var scenario in scenarios)
         {
             var node = results[("lognode", scenario)];
             var (reference, referenceName) = scenario.Fsync

@@ -10,6 +10,7 @@ if (args.Contains("--ack-only-server"))
 var repeats = new Option<int>("--repeats") { Description = "Rounds of baseline + LogNode runs; medians are over these", DefaultValueFactory = _ => 3 };
 var warmup = new Option<int>("--warmup-seconds") { DefaultValueFactory = _ => 1 };
 var measure = new Option<int>("--seconds") { Description = "Measured seconds per scenario run", DefaultValueFactory = _ => 4 };
-var compare = new Command("compare", "Every scenario against the ack-only gRPC baseline and a LogNode, in one run") { repeats, warmup, measure };
-compare.SetAction(parse => CompareCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
+var filter = new Option<string>("--filter") { Description = "Run only scenarios whose name contains this text (their comparison scenarios run too)", DefaultValueFactory = _ => "" };
+var compare = new Command("compare", "Every scenario against the ack-only gRPC baseline and a LogNode, in one run") { repeats, warmup, measure, filter };
+compare.SetAction(parse => CompareCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure)), parse.GetValue(filter)!));
 return await new RootCommand("LogCluster benchmarks") { compare }.Parse(args).InvokeAsync();

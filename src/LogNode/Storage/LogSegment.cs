@@ -19,7 +19,6 @@ internal sealed class LogSegment : IDisposable
     private readonly int _indexIntervalBytes;
     private long _size;
     private long _bytesSinceIndexEntry;
-    private bool _preallocated;
 
     private LogSegment(string directory, long baseOffset, SafeFileHandle log, int indexIntervalBytes)
     {
@@ -55,12 +54,7 @@ internal sealed class LogSegment : IDisposable
     {
         var path = Path.Combine(directory, SegmentFiles.BaseName(baseOffset) + SegmentFiles.LogSuffix);
         var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
-        var segment = new LogSegment(directory, baseOffset, handle, config.IndexIntervalBytes);
-        if (config.FsyncInPlay)
-        {
-            segment._preallocated = SegmentFiles.TryPreallocate(handle, config.SegmentBytes);
-        }
-        return segment;
+        return new LogSegment(directory, baseOffset, handle, config.IndexIntervalBytes);
     }
 
     public static LogSegment Open(string directory, long baseOffset, TopicConfig config)
@@ -129,10 +123,9 @@ internal sealed class LogSegment : IDisposable
 
     public void Flush() => RandomAccess.FlushToDisk(_log);
 
-    /// <summary>At roll: trim the preallocated tail, persist the indexes and fsync, so the segment never needs recovery.</summary>
+    /// <summary>At roll: fsync and persist the indexes, so the segment never needs recovery.</summary>
     public void Seal()
     {
-        TrimPreallocation();
         Flush();
         _offsetIndex.WriteTo(IndexPath);
         _timeIndex.WriteTo(TimeIndexPath);
@@ -204,25 +197,7 @@ internal sealed class LogSegment : IDisposable
         }
     }
 
-    private void TrimPreallocation()
-    {
-        if (_preallocated)
-        {
-            RandomAccess.SetLength(_log, _size);
-            _preallocated = false;
-        }
-    }
-
-    /// <summary>Closes the file, trimming any preallocated tail so the next start sees only real batches.</summary>
-    public void Dispose()
-    {
-        if (_log.IsClosed)
-        {
-            return;
-        }
-        TrimPreallocation();
-        _log.Dispose();
-    }
+    public void Dispose() => _log.Dispose();
 
     public void Delete()
     {

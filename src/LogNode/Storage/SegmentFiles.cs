@@ -1,11 +1,9 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace LogCluster.LogNode.Storage;
 
-/// <summary>File naming and the few file-system calls .NET does not offer directly.</summary>
-internal static partial class SegmentFiles
+/// <summary>File naming and durable small-file writes.</summary>
+internal static class SegmentFiles
 {
     public const string LogSuffix = ".log";
     public const string IndexSuffix = ".index";
@@ -34,22 +32,4 @@ internal static partial class SegmentFiles
         }
         File.Move(temp, path, overwrite: true);
     }
-
-    /// <summary>
-    /// Allocates disk blocks for the whole file up front and extends its length (fallocate mode 0). Appends then
-    /// overwrite allocated blocks, so an fsync no longer has to persist block allocation (measured here: fdatasync
-    /// p50 200-270 us after a growing append, 94-127 us after an overwrite). Best effort: false where unsupported.
-    /// .NET's FileStreamOptions.PreallocationSize keeps the length (FALLOC_FL_KEEP_SIZE), which does not help.
-    /// </summary>
-    public static bool TryPreallocate(SafeFileHandle handle, long length)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
-        return Fallocate(handle, 0, 0, length) == 0;
-    }
-
-    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
-    private static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
 }

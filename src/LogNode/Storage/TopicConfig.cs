@@ -37,9 +37,6 @@ public sealed record TopicConfig
 
     public static readonly TopicConfig Default = new();
 
-    /// <summary>True when some fsync policy is on, so segment files are preallocated (overwrites fsync faster).</summary>
-    public bool FsyncInPlay => FlushMessages != long.MaxValue || FlushMs != long.MaxValue;
-
     private static readonly string[] _knownKeys =
     [
         "segment.bytes", "segment.ms", "retention.ms", "retention.bytes", "max.message.bytes",

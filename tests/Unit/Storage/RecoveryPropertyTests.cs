@@ -6,8 +6,8 @@ namespace LogCluster.Tests.Unit.Storage;
 
 /// <summary>
 /// Property: whatever happens to the tail of the log files (a cut at any byte, a flipped byte, a zeroed range,
-/// garbage or a preallocated zero tail after the last batch), reopening keeps exactly the batches that lie
-/// wholly before the first damaged byte, byte for byte, drops everything after, and the log accepts appends at
+/// garbage, or a zero-filled tail such as a crash leaves when the file size grew before its data was written),
+/// reopening keeps exactly the batches that lie wholly before the first damaged byte, byte for byte, drops everything after, and the log accepts appends at
 /// the next offset. Bytes 12-15 of a batch (partition leader epoch) are outside the CRC by design, as in
 /// Kafka, so a flip there cannot be detected; the damage generator never targets only them.
 /// Replay a failure with its seed: the theory data is the seed.
@@ -40,7 +40,7 @@ public sealed class RecoveryPropertyTests
 
         harness.Reopen(() => (description, firstDamagedByte) = Apply(damage, target, harness, rng));
 
-        var context = $"seed {seed}: {description} in {Path.GetFileName(target)} ({stored.Count} batches, multiSegment={multiSegment}, fsync={config.FsyncInPlay})";
+        var context = $"seed {seed}: {description} in {Path.GetFileName(target)} ({stored.Count} batches, multiSegment={multiSegment}, flush.messages={config.FlushMessages})";
         var expected = Survivors(stored, targetBase, firstDamagedByte);
         var recovered = harness.ReadAll();
         Assert.True(expected.Count == recovered.Count, $"{context}: expected {expected.Count} batches, recovered {recovered.Count}");
