@@ -7,9 +7,10 @@ namespace LogCluster.Tests.Unit.Storage;
 /// <summary>
 /// Property: whatever happens to the tail of the log files (a cut at any byte, a flipped byte, a zeroed range,
 /// garbage, or a zero-filled tail such as a crash leaves when the file size grew before its data was written),
-/// reopening keeps exactly the batches that lie wholly before the first damaged byte, byte for byte, drops everything after, and the log accepts appends at
-/// the next offset. Bytes 12-15 of a batch (partition leader epoch) are outside the CRC by design, as in
-/// Kafka, so a flip there cannot be detected; the damage generator never targets only them.
+/// reopening keeps exactly the batches that lie wholly before the first damaged byte, byte for byte, drops
+/// everything after, and the log accepts appends at the next offset. Bytes 12-15 of a batch (partition leader
+/// epoch) are outside the CRC by design, as in Kafka, so a flip there cannot be detected; the damage generator
+/// never targets only them.
 /// Replay a failure with its seed: the theory data is the seed.
 /// </summary>
 public sealed class RecoveryPropertyTests
