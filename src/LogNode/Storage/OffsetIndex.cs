@@ -54,12 +54,7 @@ internal sealed class OffsetIndex
     public bool TryLoad(string path, long segmentSize)
     {
         _entries.Clear();
-        if (!File.Exists(path))
-        {
-            return false;
-        }
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length % EntrySize != 0)
+        if (SegmentFiles.ReadEntries(path, EntrySize) is not { } bytes)
         {
             return false;
         }

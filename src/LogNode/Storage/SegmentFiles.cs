@@ -21,6 +21,17 @@ internal static class SegmentFiles
             && long.TryParse(logFileName.AsSpan(0, 20), NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
     }
 
+    /// <summary>An index file's bytes; null when it is missing or not a whole number of entries (then it is rebuilt).</summary>
+    public static byte[]? ReadEntries(string path, int entrySize)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var bytes = File.ReadAllBytes(path);
+        return bytes.Length % entrySize == 0 ? bytes : null;
+    }
+
     /// <summary>Writes a small file so that a crash leaves either the old or the new content: temp, fsync, rename.</summary>
     public static void WriteDurably(string path, ReadOnlySpan<byte> content)
     {

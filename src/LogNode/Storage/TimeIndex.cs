@@ -58,12 +58,7 @@ internal sealed class TimeIndex
     public bool TryLoad(string path)
     {
         _entries.Clear();
-        if (!File.Exists(path))
-        {
-            return false;
-        }
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length % EntrySize != 0)
+        if (SegmentFiles.ReadEntries(path, EntrySize) is not { } bytes)
         {
             return false;
         }
