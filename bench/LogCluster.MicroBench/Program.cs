@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+using LogCluster.MicroBench;
+
+BenchmarkSwitcher.FromAssembly(typeof(AppendPathBenchmarks).Assembly).Run(args);
