@@ -70,5 +70,9 @@ public sealed class AdminTests(NodeFixture fixture) : IClassFixture<NodeFixture>
         Assert.False(Directory.Exists(Path.Combine(fixture.Node.DataDirectory, "doomed-0")));
         var after = await NodeClient.RoundTripAsync(stream, NodeClient.Request(2, ("doomed", 0, TestBatches.Make(2))));
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, after.Results.Single().ErrorCode);
+
+        // The same name again is a new, empty topic.
+        await Client.CreateTopicAsync("doomed", partitions: 1);
+        Assert.Empty(await Client.FetchAllAsync("doomed", 0));
     }
 }

@@ -30,8 +30,9 @@ internal sealed class FetchHandler(LogManager logs, TimeProvider time)
                 return response;
             }
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var delay = Task.Delay(remaining, time, timeout.Token);
-            await Task.WhenAny(Task.WhenAny(signals), delay);
+            // One WhenAny over everything: when it completes it unregisters from the rest, so a poll that times
+            // out leaves nothing attached to idle partitions' signals.
+            await Task.WhenAny([.. signals, Task.Delay(remaining, time, timeout.Token)]);
             await timeout.CancelAsync();
             cancellationToken.ThrowIfCancellationRequested();
         }
@@ -67,7 +68,17 @@ internal sealed class FetchHandler(LogManager logs, TimeProvider time)
                 (result.HighWatermark, result.LogStartOffset, result.LogEndOffset) = (log.HighWatermark, log.LogStartOffset, log.LogEndOffset);
                 continue;
             }
-            var read = log.Read(wanted.FetchOffset, Math.Max(limit, 1));
+            ReadResult read;
+            try
+            {
+                read = log.Read(wanted.FetchOffset, Math.Max(limit, 1));
+            }
+            catch (ObjectDisposedException)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"{wanted.Topic} was deleted");
+                failed = true;
+                continue;
+            }
             (result.HighWatermark, result.LogStartOffset, result.LogEndOffset) = (read.HighWatermark, read.LogStartOffset, read.LogEndOffset);
             if (read.OutOfRange)
             {

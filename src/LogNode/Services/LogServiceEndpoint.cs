@@ -22,29 +22,40 @@ internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fe
             SingleReader = true,
             SingleWriter = true,
         });
-        var writer = WriteResponsesAsync(pending.Reader, responseStream, context.CancellationToken);
+        // If the writer fails, the reader must stop too, or it would append until the channel fills and then hang.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var writer = WriteResponsesAsync(pending.Reader, responseStream, stop);
         try
         {
-            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+            await foreach (var request in requestStream.ReadAllAsync(stop.Token))
             {
-                await pending.Writer.WriteAsync(produce.Handle(request), context.CancellationToken);
+                await pending.Writer.WriteAsync(produce.Handle(request), stop.Token);
             }
         }
         finally
         {
+            // Whatever ended the reading, answer what was appended (or surface why the writer could not).
             pending.Writer.TryComplete();
+            await writer;
         }
-        await writer;
     }
 
-    private static async Task WriteResponsesAsync(ChannelReader<Task<ProduceResponse?>> pending, IServerStreamWriter<ProduceResponse> responses, CancellationToken cancellationToken)
+    private static async Task WriteResponsesAsync(ChannelReader<Task<ProduceResponse?>> pending, IServerStreamWriter<ProduceResponse> responses, CancellationTokenSource stop)
     {
-        await foreach (var next in pending.ReadAllAsync(cancellationToken))
+        try
         {
-            if (await next is { } response)
+            await foreach (var next in pending.ReadAllAsync(stop.Token))
             {
-                await responses.WriteAsync(response, cancellationToken);
+                if (await next is { } response)
+                {
+                    await responses.WriteAsync(response, stop.Token);
+                }
             }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            throw;
         }
     }
 

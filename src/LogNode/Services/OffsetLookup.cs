@@ -34,8 +34,15 @@ internal sealed class OffsetLookup(LogManager logs)
                     (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"timestamp_ms {wanted.TimestampMs} is neither -2, -1 nor a time");
                     break;
                 default:
-                    result.Offset = log.OffsetForTimestamp(wanted.TimestampMs) ?? -1;
-                    result.TimestampMs = result.Offset >= 0 ? wanted.TimestampMs : -1;
+                    try
+                    {
+                        result.Offset = log.OffsetForTimestamp(wanted.TimestampMs) ?? -1;
+                        result.TimestampMs = result.Offset >= 0 ? wanted.TimestampMs : -1;
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"{wanted.Topic} was deleted");
+                    }
                     break;
             }
         }

@@ -59,7 +59,7 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
         {
             return (Failed(batch, ErrorCode.UnknownTopicOrPartition, $"{batch.Topic} was deleted"), Task.CompletedTask);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             NodeLog.AppendFailed(logger, e, batch.Topic, batch.Partition);
             return (Failed(batch, ErrorCode.StorageError, e.Message), Task.CompletedTask);

@@ -4,6 +4,8 @@ namespace LogCluster.LogNode.Storage;
 /// Group commit for one partition: callers ask for "everything up to offset X on disk"; one fsync at a time runs,
 /// and each covers every batch appended before it started, so concurrent appenders share fsyncs instead of
 /// queueing one each. The fsync runs on a pool thread outside the partition's append lock.
+/// A failed fsync is final for the partition (as Kafka takes a failed log directory offline): Linux may drop
+/// the dirty pages and report success on the next fsync, so nothing written since can be called durable.
 /// </summary>
 internal sealed class GroupCommitFlusher
 {
@@ -13,6 +15,7 @@ internal sealed class GroupCommitFlusher
     private long _flushedOffset;
     private long _flushCount;
     private bool _running;
+    private Exception? _failure;
 
     /// <param name="snapshot">Returns the active segment and the log end offset, read under the partition's lock.</param>
     /// <param name="flushedOffset">Offset up to which the log is already durable (after recovery: its end).</param>
@@ -28,11 +31,24 @@ internal sealed class GroupCommitFlusher
     /// <summary>fsyncs performed; fewer than the acknowledgements they covered when group commit works.</summary>
     public long FlushCount => Interlocked.Read(ref _flushCount);
 
+    /// <summary>Throws the fsync failure that took this partition offline, if any.</summary>
+    public void ThrowIfFailed()
+    {
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw new IOException($"the partition is offline after a failed fsync: {failure.Message}", failure);
+        }
+    }
+
     /// <summary>Completes once every record below <paramref name="offset"/> is on disk.</summary>
     public Task FlushAsync(long offset)
     {
         lock (_lock)
         {
+            if (_failure is not null)
+            {
+                return Task.FromException(new IOException("the partition is offline after a failed fsync", _failure));
+            }
             if (offset <= _flushedOffset)
             {
                 return Task.CompletedTask;
@@ -59,58 +75,68 @@ internal sealed class GroupCommitFlusher
 
     private void FlushLoop()
     {
-        while (true)
+        var keepRunning = true;
+        while (keepRunning)
         {
-            var (segment, endOffset) = _snapshot();
             Exception? failure = null;
+            long endOffset = 0;
             try
             {
+                LogSegment segment;
+                (segment, endOffset) = _snapshot();
                 segment.Flush();
                 Interlocked.Increment(ref _flushCount);
             }
             catch (ObjectDisposedException)
             {
-                // The segment was rolled meanwhile; sealing it fsynced it, and the new one holds nothing we captured.
+                // Rolled (sealing fsynced it) or closed (closing fsynced it) since the snapshot.
             }
-            catch (IOException e)
+            catch (Exception e)
             {
                 failure = e;
             }
-            List<TaskCompletionSource> completed = [];
-            bool keepRunning;
-            lock (_lock)
+            keepRunning = Complete(failure, endOffset);
+        }
+    }
+
+    /// <summary>Settles the waiters the last fsync covered (all of them on failure); true while some remain.</summary>
+    private bool Complete(Exception? failure, long endOffset)
+    {
+        List<TaskCompletionSource> completed = [];
+        bool keepRunning;
+        lock (_lock)
+        {
+            if (failure is null)
             {
-                if (failure is null)
-                {
-                    _flushedOffset = Math.Max(_flushedOffset, endOffset);
-                }
-                for (var i = _waiters.Count - 1; i >= 0; i--)
-                {
-                    if (failure is not null || _waiters[i].Offset <= _flushedOffset)
-                    {
-                        completed.Add(_waiters[i].Done);
-                        _waiters.RemoveAt(i);
-                    }
-                }
-                // Waiters left over appended after the snapshot: they need the next fsync.
-                keepRunning = _waiters.Count > 0;
-                _running = keepRunning;
+                _flushedOffset = Math.Max(_flushedOffset, endOffset);
             }
-            foreach (var done in completed)
+            else
             {
-                if (failure is null)
+                _failure ??= failure;
+            }
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_failure is not null || _waiters[i].Offset <= _flushedOffset)
                 {
-                    done.TrySetResult();
-                }
-                else
-                {
-                    done.TrySetException(failure);
+                    completed.Add(_waiters[i].Done);
+                    _waiters.RemoveAt(i);
                 }
             }
-            if (!keepRunning)
+            // Waiters left over appended after the snapshot: they need the next fsync.
+            keepRunning = _waiters.Count > 0;
+            _running = keepRunning;
+        }
+        foreach (var done in completed)
+        {
+            if (_failure is null)
             {
-                return;
+                done.TrySetResult();
+            }
+            else
+            {
+                done.TrySetException(new IOException($"fsync failed: {_failure.Message}", _failure));
             }
         }
+        return keepRunning;
     }
 }

@@ -114,6 +114,11 @@ internal sealed partial class LogManager : IDisposable
                 return (ErrorCode.None, string.Empty);
             }
             var descriptor = new TopicDescriptor(spec.Name, spec.Partitions, spec.ReplicationFactor, new Dictionary<string, string>(spec.Configs));
+            // Folders left by a delete that failed half-way belong to no topic: a new topic starts empty.
+            for (var p = 0; p < spec.Partitions; p++)
+            {
+                PartitionLog.DeleteFiles(DataDirectory, new TopicPartition(spec.Name, p));
+            }
             var state = OpenTopic(descriptor, config);
             SegmentFiles.WriteDurably(DescriptorPath(spec.Name), JsonSerializer.SerializeToUtf8Bytes(descriptor));
             _topics[spec.Name] = state;
@@ -134,7 +139,14 @@ internal sealed partial class LogManager : IDisposable
             File.Delete(DescriptorPath(name));
             foreach (var partition in state.Partitions)
             {
-                partition.Dispose();
+                try
+                {
+                    partition.Dispose();
+                }
+                catch (IOException)
+                {
+                    // Its final fsync failed; the data is being deleted anyway.
+                }
                 PartitionLog.DeleteFiles(DataDirectory, partition.Id);
             }
             NodeLog.TopicDeleted(_logger, name);

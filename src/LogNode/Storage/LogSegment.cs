@@ -39,6 +39,9 @@ internal sealed class LogSegment : IDisposable
 
     public long MaxTimestamp => _timeIndex.MaxTimestamp;
 
+    /// <summary>The newest record's timestamp, or the file's modification time when no record has one (Kafka's fallback).</summary>
+    public long NewestTimestampMs => MaxTimestamp >= 0 ? MaxTimestamp : new DateTimeOffset(File.GetLastWriteTimeUtc(LogPath)).ToUnixTimeMilliseconds();
+
     /// <summary>When the first batch went in, in TimeProvider milliseconds: segment.ms counts from here.</summary>
     public long FirstAppendTimeMs { get; private set; } = -1;
 
@@ -54,6 +57,8 @@ internal sealed class LogSegment : IDisposable
     {
         var path = Path.Combine(directory, SegmentFiles.BaseName(baseOffset) + SegmentFiles.LogSuffix);
         var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        // The new file's directory entry must be durable before any batch in it is acknowledged as durable.
+        SegmentFiles.FsyncDirectory(directory);
         return new LogSegment(directory, baseOffset, handle, config.IndexIntervalBytes);
     }
 
@@ -68,7 +73,17 @@ internal sealed class LogSegment : IDisposable
     public void Append(ReadOnlyMemory<byte> stampedPrefix, ReadOnlyMemory<byte> rest, in RecordBatchHeader header, long nowMs)
     {
         var position = _size;
-        RandomAccess.Write(_log, [stampedPrefix, rest], position);
+        try
+        {
+            RandomAccess.Write(_log, [stampedPrefix, rest], position);
+        }
+        catch (IOException)
+        {
+            // A partial write (ENOSPC, EIO) would leave bytes after Size that a later seal or recovery could
+            // mistake for a damaged batch; cut them so the file ends at the last whole batch again.
+            RandomAccess.SetLength(_log, position);
+            throw;
+        }
         Track(header, position, nowMs);
         Volatile.Write(ref _size, position + header.TotalSize);
     }
@@ -92,15 +107,26 @@ internal sealed class LogSegment : IDisposable
 
     public int Read(Span<byte> destination, long position) => RandomAccess.Read(_log, destination, position);
 
-    /// <summary>Header of the batch at <paramref name="position"/>, or null past the end.</summary>
+    /// <summary>
+    /// Header of the batch at <paramref name="position"/>; null past the end or when its length cannot be a
+    /// batch that fits below <paramref name="limit"/> (torn or corrupt bytes end every walk here, and no walk
+    /// ever adds a nonsensical length to a position).
+    /// </summary>
     public RecordBatchHeader? ReadHeaderAt(long position, long limit)
     {
         if (position + RecordBatchLayout.HeaderSize > limit)
         {
             return null;
         }
-        Span<byte> header = stackalloc byte[RecordBatchLayout.HeaderSize];
-        return Read(header, position) == header.Length ? RecordBatchHeader.Read(header) : null;
+        Span<byte> bytes = stackalloc byte[RecordBatchLayout.HeaderSize];
+        if (Read(bytes, position) != bytes.Length)
+        {
+            return null;
+        }
+        var header = RecordBatchHeader.Read(bytes);
+        var fits = header.BatchLength >= RecordBatchLayout.HeaderSize - RecordBatchLayout.LogOverhead
+            && position + (long)header.BatchLength + RecordBatchLayout.LogOverhead <= limit;
+        return fits ? header : null;
     }
 
     /// <summary>Position of the first batch whose last offset is at or after <paramref name="offset"/>; -1 when none below <paramref name="limit"/>.</summary>
@@ -178,10 +204,7 @@ internal sealed class LogSegment : IDisposable
 
     private RecordBatchHeader? ReadValidBatchHeader(long position, long fileLength)
     {
-        if (ReadHeaderAt(position, fileLength) is not { } header
-            || header.BatchLength < RecordBatchLayout.HeaderSize - RecordBatchLayout.LogOverhead
-            || position + header.TotalSize > fileLength
-            || header.BaseOffset != NextOffset)
+        if (ReadHeaderAt(position, fileLength) is not { } header || header.BaseOffset != NextOffset)
         {
             return null;
         }

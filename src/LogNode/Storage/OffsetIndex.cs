@@ -11,7 +11,7 @@ namespace LogCluster.LogNode.Storage;
 internal sealed class OffsetIndex
 {
     private const int EntrySize = 8;
-    private readonly List<(int RelativeOffset, int Position)> _entries = [];
+    private readonly PublishedList<(int RelativeOffset, int Position)> _entries = new();
 
     public int Count => _entries.Count;
 
@@ -22,13 +22,14 @@ internal sealed class OffsetIndex
     /// <summary>Position of the last indexed batch starting at or before <paramref name="relativeOffset"/>, or 0.</summary>
     public int FloorPosition(long relativeOffset)
     {
-        int lo = 0, hi = _entries.Count - 1, found = 0;
+        var (entries, count) = _entries.Snapshot();
+        int lo = 0, hi = count - 1, found = 0;
         while (lo <= hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (_entries[mid].RelativeOffset <= relativeOffset)
+            if (entries[mid].RelativeOffset <= relativeOffset)
             {
-                found = _entries[mid].Position;
+                found = entries[mid].Position;
                 lo = mid + 1;
             }
             else
@@ -41,11 +42,12 @@ internal sealed class OffsetIndex
 
     public void WriteTo(string path)
     {
-        var bytes = new byte[_entries.Count * EntrySize];
-        for (var i = 0; i < _entries.Count; i++)
+        var (entries, count) = _entries.Snapshot();
+        var bytes = new byte[count * EntrySize];
+        for (var i = 0; i < count; i++)
         {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize), _entries[i].RelativeOffset);
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan((i * EntrySize) + 4), _entries[i].Position);
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize), entries[i].RelativeOffset);
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan((i * EntrySize) + 4), entries[i].Position);
         }
         SegmentFiles.WriteDurably(path, bytes);
     }
@@ -62,7 +64,8 @@ internal sealed class OffsetIndex
         {
             var relative = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(i));
             var position = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(i + 4));
-            var sorted = _entries.Count == 0 || (relative > _entries[^1].RelativeOffset && position > _entries[^1].Position);
+            var (entries, count) = _entries.Snapshot();
+            var sorted = count == 0 || (relative > entries[count - 1].RelativeOffset && position > entries[count - 1].Position);
             if (!sorted || position < 0 || position >= segmentSize)
             {
                 _entries.Clear();

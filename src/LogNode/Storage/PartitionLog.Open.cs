@@ -11,7 +11,11 @@ internal sealed partial class PartitionLog
     public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, TimeProvider time, out RecoveryReport report)
     {
         var directory = Path.Combine(dataDirectory, id.DirectoryName);
-        System.IO.Directory.CreateDirectory(directory);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            System.IO.Directory.CreateDirectory(directory);
+            SegmentFiles.FsyncDirectory(dataDirectory);
+        }
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var baseOffsets = System.IO.Directory.EnumerateFiles(directory, "*" + SegmentFiles.LogSuffix)
             .Select(Path.GetFileName)

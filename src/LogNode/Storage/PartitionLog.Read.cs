@@ -28,7 +28,7 @@ internal sealed partial class PartitionLog
                 var bytes = ReadFromSegment(segments, fetchOffset, maxBytes, highWatermark);
                 return new ReadResult(bytes, highWatermark, start, end, OutOfRange: false);
             }
-            catch (ObjectDisposedException)
+            catch (ObjectDisposedException) when (!_disposed && !ReferenceEquals(segments, _segments))
             {
                 // Retention deleted the segment under us: look again with the current segment list.
             }
@@ -77,8 +77,23 @@ internal sealed partial class PartitionLog
     /// </summary>
     public long? OffsetForTimestamp(long timestampMs)
     {
-        var highWatermark = HighWatermark;
-        foreach (var segment in _segments)
+        while (true)
+        {
+            var segments = _segments;
+            try
+            {
+                return OffsetForTimestamp(segments, timestampMs, HighWatermark);
+            }
+            catch (ObjectDisposedException) when (!_disposed && !ReferenceEquals(segments, _segments))
+            {
+                // Retention deleted a segment under us: look again with the current segment list.
+            }
+        }
+    }
+
+    private static long? OffsetForTimestamp(LogSegment[] segments, long timestampMs, long highWatermark)
+    {
+        foreach (var segment in segments)
         {
             if (segment.MaxTimestamp < timestampMs)
             {

@@ -11,12 +11,16 @@ internal sealed partial class PartitionLog
         List<LogSegment> doomed = [];
         lock (_appendLock)
         {
+            if (_disposed)
+            {
+                return 0;
+            }
             var segments = _segments;
             var totalBytes = segments.Sum(s => s.Size);
             var keepFrom = 0;
             for (var i = 0; i < segments.Length - 1; i++)
             {
-                var expired = Config.RetentionMs >= 0 && segments[i].MaxTimestamp < nowMs - Config.RetentionMs;
+                var expired = Config.RetentionMs >= 0 && segments[i].NewestTimestampMs < nowMs - Config.RetentionMs;
                 var oversize = Config.RetentionBytes >= 0 && totalBytes - segments[i].Size >= Config.RetentionBytes;
                 if (!expired && !oversize)
                 {

@@ -19,6 +19,7 @@ internal sealed partial class PartitionLog : IDisposable
     private long _logEndOffset;
     private long _highWatermark;
     private long _lastFlushRequestMs;
+    private volatile bool _disposed;
     private TaskCompletionSource _appended = NewSignal();
 
     private PartitionLog(TopicPartition id, string directory, TopicConfig config, TimeProvider time, LogSegment[] segments)
@@ -72,6 +73,8 @@ internal sealed partial class PartitionLog : IDisposable
         AppendResult result;
         lock (_appendLock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _flusher.ThrowIfFailed();
             var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
             var baseOffset = _logEndOffset;
             header = header with { BaseOffset = baseOffset, PartitionLeaderEpoch = LeaderEpoch };
@@ -158,15 +161,30 @@ internal sealed partial class PartitionLog : IDisposable
         return bytes.Length == sizeof(long) ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
     }
 
+    /// <summary>
+    /// Closes the files. Later appends, reads and retention throw <see cref="ObjectDisposedException"/> (the
+    /// topic is gone) instead of touching files that may belong to a topic recreated under the same name.
+    /// </summary>
     public void Dispose()
     {
         lock (_appendLock)
         {
-            // A graceful stop leaves everything on disk, whatever the flush policy.
-            _segments[^1].Flush();
-            foreach (var segment in _segments)
+            if (_disposed)
             {
-                segment.Dispose();
+                return;
+            }
+            _disposed = true;
+            try
+            {
+                // A graceful stop leaves everything on disk, whatever the flush policy.
+                _segments[^1].Flush();
+            }
+            finally
+            {
+                foreach (var segment in _segments)
+                {
+                    segment.Dispose();
+                }
             }
         }
     }

@@ -1,9 +1,10 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace LogCluster.LogNode.Storage;
 
-/// <summary>File naming and durable small-file writes.</summary>
-internal static class SegmentFiles
+/// <summary>File naming, durable small-file writes, and directory fsync (which .NET does not offer).</summary>
+internal static partial class SegmentFiles
 {
     public const string LogSuffix = ".log";
     public const string IndexSuffix = ".index";
@@ -42,5 +43,44 @@ internal static class SegmentFiles
             RandomAccess.FlushToDisk(handle);
         }
         File.Move(temp, path, overwrite: true);
+        FsyncDirectory(Path.GetDirectoryName(path)!);
     }
+
+    /// <summary>
+    /// Makes a directory's entries durable: a new or renamed file is only found after a power loss once its
+    /// directory has been fsynced (Kafka's Utils.flushDir). No-op where directories cannot be opened (Windows).
+    /// </summary>
+    public static void FsyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return;
+        }
+        const int ReadOnly = 0;
+        var fd = Open(directory, ReadOnly);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open directory {directory} to fsync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 }

@@ -10,10 +10,17 @@ namespace LogCluster.LogNode.Storage;
 internal sealed class TimeIndex
 {
     private const int EntrySize = 12;
-    private readonly List<(long Timestamp, int RelativeOffset)> _entries = [];
+    private readonly PublishedList<(long Timestamp, int RelativeOffset)> _entries = new();
 
     /// <summary>Largest record timestamp in the segment, or -1 when it holds none.</summary>
-    public long MaxTimestamp => _entries.Count == 0 ? -1 : _entries[^1].Timestamp;
+    public long MaxTimestamp
+    {
+        get
+        {
+            var (entries, count) = _entries.Snapshot();
+            return count == 0 ? -1 : entries[count - 1].Timestamp;
+        }
+    }
 
     public void Observe(long maxTimestamp, int relativeOffset)
     {
@@ -32,7 +39,8 @@ internal sealed class TimeIndex
     public int SearchStart(long timestamp)
     {
         var start = 0;
-        foreach (var (ts, offset) in _entries)
+        var (entries, count) = _entries.Snapshot();
+        foreach (var (ts, offset) in entries.AsSpan(0, count))
         {
             if (ts >= timestamp)
             {
@@ -45,11 +53,12 @@ internal sealed class TimeIndex
 
     public void WriteTo(string path)
     {
-        var bytes = new byte[_entries.Count * EntrySize];
-        for (var i = 0; i < _entries.Count; i++)
+        var (entries, count) = _entries.Snapshot();
+        var bytes = new byte[count * EntrySize];
+        for (var i = 0; i < count; i++)
         {
-            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(i * EntrySize), _entries[i].Timestamp);
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan((i * EntrySize) + 8), _entries[i].RelativeOffset);
+            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(i * EntrySize), entries[i].Timestamp);
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan((i * EntrySize) + 8), entries[i].RelativeOffset);
         }
         SegmentFiles.WriteDurably(path, bytes);
     }
@@ -66,7 +75,8 @@ internal sealed class TimeIndex
         {
             var ts = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(i));
             var offset = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(i + 8));
-            if (_entries.Count > 0 && (ts <= _entries[^1].Timestamp || offset < _entries[^1].RelativeOffset))
+            var (entries, count) = _entries.Snapshot();
+            if (count > 0 && (ts <= entries[count - 1].Timestamp || offset < entries[count - 1].RelativeOffset))
             {
                 _entries.Clear();
                 return false;
