@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Net.Client;
+using LogCluster.Client.Configuration;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Client.Cluster;
+
+/// <summary>
+/// The client's view of the cluster: one gRPC channel per node, and a cache of topic layouts refreshed when
+/// asked for an unknown topic, when a caller reports stale leadership (<see cref="Invalidate"/>), and after
+/// metadata.max.age.ms. Thread-safe; refreshes of one topic are not coalesced (they are rare).
+/// </summary>
+internal sealed class ClusterMetadata : IDisposable
+{
+    private readonly IReadOnlyList<HostPort> _bootstrap;
+    private readonly TimeSpan _maxAge;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<(string Host, int Port), GrpcChannel> _channels = new();
+    private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt)> _topics = new(StringComparer.Ordinal);
+    private volatile NodeAddress[] _nodes = [];
+
+    public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeProvider time)
+    {
+        _bootstrap = bootstrap;
+        _maxAge = maxAge;
+        _time = time;
+    }
+
+    /// <summary>The channel to a node, created on first use and kept for the client's life.</summary>
+    public GrpcChannel Channel(string host, int port) =>
+        _channels.GetOrAdd((host, port), key => GrpcChannel.ForAddress(new UriBuilder("http", key.Host, key.Port).Uri, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 128 * 1024 * 1024,
+            MaxSendMessageSize = null,
+        }));
+
+    public GrpcChannel Channel(NodeAddress node) => Channel(node.Host, node.Port);
+
+    /// <summary>The cached layout if it is fresh enough, without any I/O.</summary>
+    public TopicLayout? TryGetCached(string topic) =>
+        _topics.TryGetValue(topic, out var entry) && _time.GetElapsedTime(entry.FetchedAt) < _maxAge ? entry.Layout : null;
+
+    /// <summary>Forgets a topic's layout so the next lookup asks the cluster (after NOT_LEADER and the like).</summary>
+    public void Invalidate(string topic) => _topics.TryRemove(topic, out _);
+
+    /// <summary>
+    /// The topic's layout, from the cache or the cluster. Throws <see cref="LogClusterException"/> with
+    /// UNKNOWN_TOPIC_OR_PARTITION when the cluster does not know the topic, or NETWORK_EXCEPTION when no node answers.
+    /// </summary>
+    public async Task<TopicLayout> GetTopicAsync(string topic, CancellationToken cancellationToken)
+    {
+        if (TryGetCached(topic) is { } cached)
+        {
+            return cached;
+        }
+        var response = await QueryAsync(topic, cancellationToken).ConfigureAwait(false);
+        var metadata = response.Topics.FirstOrDefault(t => t.Name == topic);
+        if (metadata is null || metadata.ErrorCode != ErrorCode.None)
+        {
+            throw new LogClusterException(metadata?.ErrorCode ?? ErrorCode.UnknownTopicOrPartition, $"topic '{topic}' is not known to the cluster");
+        }
+        var nodes = response.Nodes.ToDictionary(n => n.NodeId, n => new NodeAddress(n.NodeId, n.Host, n.Port));
+        _nodes = [.. nodes.Values];
+        var leaders = metadata.Partitions.OrderBy(p => p.Partition)
+            .Select(p => nodes.TryGetValue(p.LeaderId, out var leader) ? leader : (NodeAddress?)null)
+            .ToArray();
+        var layout = new TopicLayout(topic, leaders);
+        _topics[topic] = (layout, _time.GetTimestamp());
+        return layout;
+    }
+
+    /// <summary>Asks the known nodes, then the bootstrap servers, until one answers.</summary>
+    private async Task<MetadataResponse> QueryAsync(string topic, CancellationToken cancellationToken)
+    {
+        RpcException? last = null;
+        var candidates = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct();
+        foreach (var (host, port) in candidates)
+        {
+            try
+            {
+                var admin = new AdminService.AdminServiceClient(Channel(host, port));
+                return await admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal)
+            {
+                last = e;
+            }
+        }
+        throw new LogClusterException(ErrorCode.NetworkException, $"no node answered a metadata request ({last?.Status.Detail ?? "no servers"})", last);
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
+    }
+}

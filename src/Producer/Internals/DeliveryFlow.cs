@@ -1,0 +1,68 @@
+using LogCluster.Client;
+using LogCluster.Protocol.V1;
+using Polly;
+using Polly.Retry;
+
+namespace LogCluster.Producer.Internals;
+
+/// <summary>
+/// A batch's life from creation to outcome, with retries from one Polly pipeline: exponential backoff with
+/// jitter from retry.backoff.ms up to retry.backoff.max.ms, only for retriable error codes (transport failures
+/// arrive as NETWORK_EXCEPTION or REQUEST_TIMED_OUT), at most <c>retries</c> times, and never past the batch's
+/// deadline. Polly decides when to try again; the attempt itself is "put the batch back in its queue and wait
+/// for the sender's result", so ordering stays the accumulator's business.
+/// </summary>
+internal sealed class DeliveryFlow
+{
+    private readonly ResiliencePipeline _pipeline;
+    private readonly RecordAccumulator _accumulator;
+    private readonly Action _wakeSender;
+    private readonly Action<string> _metadataStale;
+
+    public DeliveryFlow(ProducerConfig config, RecordAccumulator accumulator, TimeProvider time, Action wakeSender, Action<string> metadataStale)
+    {
+        _accumulator = accumulator;
+        _wakeSender = wakeSender;
+        _metadataStale = metadataStale;
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        if (config.Retries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<LogClusterException>(e => e.IsRetriable),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = config.RetryBackoff,
+                MaxDelay = config.RetryBackoffMax,
+                MaxRetryAttempts = config.Retries,
+            });
+        }
+        _pipeline = builder.Build();
+    }
+
+    /// <summary>The batch's base offset once a node acknowledged it; throws its final error otherwise.</summary>
+    public async Task<long> DeliverAsync(ProducerBatch batch)
+    {
+        var deadline = batch.Deadline!.Token;
+        var attempt = 0;
+        return await _pipeline.ExecuteAsync(async token =>
+        {
+            if (attempt++ > 0)
+            {
+                batch.BeginRetry();
+                _accumulator.Requeue(batch);
+                _wakeSender();
+            }
+            var result = await batch.Attempt.Task.WaitAsync(token).ConfigureAwait(false);
+            if (result.Error == ErrorCode.None)
+            {
+                return result.BaseOffset;
+            }
+            if (result.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable or ErrorCode.FencedLeaderEpoch)
+            {
+                _metadataStale(batch.Partition.Topic);
+            }
+            throw new LogClusterException(result.Error, $"{batch.Partition}: {result.Message}");
+        }, deadline).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,174 @@
+using Grpc.Core;
+using LogCluster.Client.Cluster;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Producer.Internals;
+
+/// <summary>
+/// The producer's Produce stream to one node. The sender is its only writer (gRPC allows one pending write per
+/// stream); a reader loop matches responses to requests in order. When the stream breaks or a response is later
+/// than request.timeout.ms, every request in flight on it fails with a retriable error and the next send opens
+/// a new stream.
+/// </summary>
+internal sealed class NodeConnection(NodeAddress node, LogService.LogServiceClient client, Acks acks, TimeProvider time, Action onResponse)
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<InFlightRequest> _inFlight = new();
+    private AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? _call;
+
+    private sealed record InFlightRequest(long CorrelationId, IReadOnlyList<ProducerBatch> Batches, long DeadlineTimestamp);
+
+    public NodeAddress Node => node;
+
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>TimeProvider timestamp by which the oldest request must be answered, or null when none waits.</summary>
+    public long? OldestDeadline
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight.TryPeek(out var oldest) ? oldest.DeadlineTimestamp : null;
+            }
+        }
+    }
+
+    /// <summary>Writes one request; its batches' attempts complete when the response (or a failure) arrives.</summary>
+    public async Task SendAsync(ProduceRequest request, IReadOnlyList<ProducerBatch> batches, TimeSpan requestTimeout)
+    {
+        AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call;
+        lock (_lock)
+        {
+            call = _call ??= Open();
+            if (acks != Acks.None)
+            {
+                _inFlight.Enqueue(new InFlightRequest(request.CorrelationId, batches, time.GetTimestamp() + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency)));
+            }
+        }
+        try
+        {
+            await call.RequestStream.WriteAsync(request).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            Break(call, ErrorCode.NetworkException, $"sending to node {node.NodeId} failed: {e.Message}");
+            if (acks == Acks.None)
+            {
+                Complete(batches, new AttemptResult(ErrorCode.NetworkException, e.Message, -1));
+            }
+            return;
+        }
+        if (acks == Acks.None)
+        {
+            // acks=0: written is all there is to know.
+            Complete(batches, AttemptResult.Sent(-1));
+        }
+    }
+
+    /// <summary>Breaks the stream when its oldest request is overdue.</summary>
+    public void CheckTimeout(long now)
+    {
+        AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call;
+        lock (_lock)
+        {
+            call = _inFlight.TryPeek(out var oldest) && oldest.DeadlineTimestamp <= now ? _call : null;
+        }
+        if (call is not null)
+        {
+            Break(call, ErrorCode.RequestTimedOut, $"node {node.NodeId} did not answer within request.timeout.ms");
+        }
+    }
+
+    private AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> Open()
+    {
+        var call = client.Produce();
+        _ = ReadResponsesAsync(call);
+        return call;
+    }
+
+    private async Task ReadResponsesAsync(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call)
+    {
+        try
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
+            {
+                var response = call.ResponseStream.Current;
+                InFlightRequest? request;
+                lock (_lock)
+                {
+                    request = ReferenceEquals(call, _call) && _inFlight.TryDequeue(out var next) ? next : null;
+                }
+                if (request is null || request.CorrelationId != response.CorrelationId || request.Batches.Count != response.Results.Count)
+                {
+                    Break(call, ErrorCode.NetworkException, $"node {node.NodeId} answered out of order (correlation id {response.CorrelationId})");
+                    return;
+                }
+                for (var i = 0; i < request.Batches.Count; i++)
+                {
+                    var result = response.Results[i];
+                    request.Batches[i].Attempt.TrySetResult(new AttemptResult(result.ErrorCode, result.ErrorMessage, result.BaseOffset));
+                }
+                // A request fewer in flight: the node may be idle now, and what gathered meanwhile can go.
+                onResponse();
+            }
+            Break(call, ErrorCode.NetworkException, $"node {node.NodeId} closed the produce stream");
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            Break(call, ErrorCode.NetworkException, $"the produce stream to node {node.NodeId} broke: {e.Message}");
+        }
+    }
+
+    /// <summary>Drops the stream (if still current) and fails what was in flight on it.</summary>
+    private void Break(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call, ErrorCode error, string message)
+    {
+        List<InFlightRequest> failed;
+        lock (_lock)
+        {
+            if (!ReferenceEquals(call, _call))
+            {
+                return;
+            }
+            _call = null;
+            failed = [.. _inFlight];
+            _inFlight.Clear();
+        }
+        call.Dispose();
+        foreach (var request in failed)
+        {
+            Complete(request.Batches, new AttemptResult(error, message, -1));
+        }
+        onResponse();
+    }
+
+    private static void Complete(IReadOnlyList<ProducerBatch> batches, AttemptResult result)
+    {
+        foreach (var batch in batches)
+        {
+            batch.Attempt.TrySetResult(result);
+        }
+    }
+
+    public void Dispose()
+    {
+        AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call;
+        lock (_lock)
+        {
+            call = _call;
+        }
+        if (call is not null)
+        {
+            Break(call, ErrorCode.LocalDestroyed, "the producer was closed");
+        }
+    }
+}

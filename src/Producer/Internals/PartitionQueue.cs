@@ -1,0 +1,17 @@
+namespace LogCluster.Producer.Internals;
+
+/// <summary>
+/// One partition's batches, oldest first, guarded by <see cref="Lock"/>. <see cref="InDelivery"/> counts drained
+/// batches not yet resolved; with max.in.flight=1 the partition is muted while it is not zero, so a retried
+/// batch is always sent before the next one (ordering across retries).
+/// </summary>
+internal sealed class PartitionQueue(PartitionKey partition)
+{
+    public PartitionKey Partition { get; } = partition;
+
+    public Lock Lock { get; } = new();
+
+    public LinkedList<ProducerBatch> Batches { get; } = new();
+
+    public int InDelivery { get; set; }
+}

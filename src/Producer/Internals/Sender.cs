@@ -1,0 +1,186 @@
+using LogCluster.Client.Cluster;
+using LogCluster.Protocol.V1;
+using V1Acks = LogCluster.Protocol.V1.Acks;
+
+namespace LogCluster.Producer.Internals;
+
+/// <summary>
+/// The one loop that turns ready batches into requests (Kafka's Sender). Each pass takes the head batch of every
+/// partition that is ready, groups them by leader node into one request per node (up to max.request.size), and
+/// writes it on that node's stream, keeping at most max.in.flight requests outstanding per node.
+/// Ready means: full, or lingered for linger.ms, or flushing/closing, or — "send now when idle, batch while
+/// busy" — its node has nothing in flight: a lone record goes out at once, and while requests are in flight the
+/// next records gather into batches that leave when a response frees the node or linger.ms passes.
+/// </summary>
+internal sealed class Sender(
+    ProducerConfig config,
+    RecordAccumulator accumulator,
+    ClusterMetadata metadata,
+    TimeProvider time,
+    WakeSignal wake)
+{
+    private readonly Dictionary<NodeAddress, NodeConnection> _connections = [];
+    private long _correlationId;
+    private volatile bool _closing;
+    private int _flushes;
+
+    private long LingerTicks => (long)(config.Linger.TotalSeconds * time.TimestampFrequency);
+
+    /// <summary>While a flush runs every batch counts as ready, whatever its linger.</summary>
+    public void BeginFlush()
+    {
+        Interlocked.Increment(ref _flushes);
+        wake.Set();
+    }
+
+    public void EndFlush() => Interlocked.Decrement(ref _flushes);
+
+    /// <summary>Asks the loop to send everything and stop once nothing is left unresolved.</summary>
+    public void Close()
+    {
+        _closing = true;
+        wake.Set();
+    }
+
+    public async Task RunAsync(CancellationToken abort)
+    {
+        while (!abort.IsCancellationRequested && !(_closing && accumulator.IncompleteBatches == 0))
+        {
+            var now = time.GetTimestamp();
+            var (requests, wakeAt) = CollectReady(now);
+            foreach (var (connection, batches) in requests)
+            {
+                await SendAsync(connection, batches).ConfigureAwait(false);
+            }
+            foreach (var connection in _connections.Values)
+            {
+                connection.CheckTimeout(now);
+                wakeAt = Math.Min(wakeAt, connection.OldestDeadline ?? long.MaxValue);
+            }
+            if (requests.Count == 0)
+            {
+                await WaitAsync(wakeAt - now, abort).ConfigureAwait(false);
+            }
+        }
+        foreach (var connection in _connections.Values)
+        {
+            connection.Dispose();
+        }
+    }
+
+    private (List<(NodeConnection, List<ProducerBatch>)> Requests, long WakeAt) CollectReady(long now)
+    {
+        var wakeAt = long.MaxValue;
+        var byNode = new Dictionary<NodeConnection, (List<ProducerBatch> Batches, long Bytes, bool Idle)>();
+        var urgent = _closing || Volatile.Read(ref _flushes) > 0;
+        foreach (var queue in accumulator.Queues)
+        {
+            if (Leader(queue.Partition) is not { } connection)
+            {
+                continue;
+            }
+            if (!byNode.TryGetValue(connection, out var request))
+            {
+                request = ([], 0, connection.InFlightCount == 0);
+            }
+            if (connection.InFlightCount >= config.MaxInFlightRequestsPerConnection)
+            {
+                continue;
+            }
+            lock (queue.Lock)
+            {
+                if (queue.Batches.First?.Value is not { } head || (config.MaxInFlightRequestsPerConnection == 1 && queue.InDelivery > 0))
+                {
+                    continue;
+                }
+                var lingerDue = head.CreatedTimestamp + LingerTicks;
+                var ready = head.IsFull || queue.Batches.Count > 1 || urgent || request.Idle || now >= lingerDue;
+                if (!ready)
+                {
+                    wakeAt = Math.Min(wakeAt, lingerDue);
+                    continue;
+                }
+                if (request.Batches.Count > 0 && request.Bytes + head.EstimatedBytes > config.MaxRequestSize)
+                {
+                    wakeAt = now;
+                    continue;
+                }
+                queue.Batches.RemoveFirst();
+                head.Drain();
+                queue.InDelivery++;
+                request.Batches.Add(head);
+                request.Bytes += head.Bytes.Length;
+            }
+            byNode[connection] = request;
+        }
+        return ([.. byNode.Where(r => r.Value.Batches.Count > 0).Select(r => (r.Key, r.Value.Batches))], wakeAt);
+    }
+
+    /// <summary>The connection to the partition's leader, or null (and a metadata refresh) when none is known.</summary>
+    private NodeConnection? Leader(PartitionKey partition)
+    {
+        var layout = metadata.TryGetCached(partition.Topic);
+        if (layout is null || partition.Partition >= layout.PartitionCount || layout.Leaders[partition.Partition] is not { } leader)
+        {
+            RefreshInBackground(partition.Topic);
+            return null;
+        }
+        if (!_connections.TryGetValue(leader, out var connection))
+        {
+            connection = new NodeConnection(leader, new LogService.LogServiceClient(metadata.Channel(leader)), config.Acks, time, wake.Set);
+            _connections[leader] = connection;
+        }
+        return connection;
+    }
+
+    private void RefreshInBackground(string topic) => _ = RefreshAsync(topic);
+
+    private async Task RefreshAsync(string topic)
+    {
+        try
+        {
+            await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Client.LogClusterException)
+        {
+            // Unknown topic or no node reachable: the batches wait, and their deadlines bound the wait.
+            await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
+        }
+        wake.Set();
+    }
+
+    private async Task SendAsync(NodeConnection connection, List<ProducerBatch> batches)
+    {
+        var request = new ProduceRequest
+        {
+            CorrelationId = Interlocked.Increment(ref _correlationId),
+            Acks = config.Acks switch { Acks.None => V1Acks.None, Acks.Leader => V1Acks.Leader, _ => V1Acks.All },
+            TimeoutMs = (int)Math.Min(config.RequestTimeout.TotalMilliseconds, int.MaxValue),
+        };
+        foreach (var batch in batches)
+        {
+            request.Batches.Add(new PartitionBatch
+            {
+                Topic = batch.Partition.Topic,
+                Partition = batch.Partition.Partition,
+                // The batch's buffer is not touched again until its delivery is resolved: no copy needed.
+                RecordBatch = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(batch.Bytes),
+            });
+        }
+        await connection.SendAsync(request, batches, config.RequestTimeout).ConfigureAwait(false);
+    }
+
+    private async Task WaitAsync(long ticks, CancellationToken abort)
+    {
+        if (ticks <= 0)
+        {
+            return;
+        }
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        // Nothing due: sleep until woken (an append, a response, a flush), checking back hourly.
+        var delay = ticks > time.TimestampFrequency * 3600 ? TimeSpan.FromHours(1) : TimeSpan.FromSeconds((double)ticks / time.TimestampFrequency);
+        var sleep = Task.Delay(delay, time, timer.Token);
+        await Task.WhenAny(wake.WaitAsync(), sleep).ConfigureAwait(false);
+        await timer.CancelAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using LogCluster.Client;
+using LogCluster.Producer.Internals;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Producer;
+
+internal sealed partial class Producer<TKey, TValue>
+{
+    private readonly ConcurrentDictionary<string, TopicAdmissions> _admissions = new(StringComparer.Ordinal);
+
+    /// <summary>A serialized record on its way into the accumulator.</summary>
+    private sealed record Admission(PendingRecord Pending, string Topic, int? ExplicitPartition, TimeSpan DeliveryTimeout, long MaxBlockDeadline, CancellationToken Cancellation)
+    {
+        /// <summary>Completed when the record is queued for sending or has failed: what a blocking send waits for.</summary>
+        public TaskCompletionSource Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// Records of one topic waiting for metadata or buffer memory, in send order. While any wait, later sends to
+    /// the topic queue behind them, so the order of sends from a thread is the order in the partition.
+    /// </summary>
+    private sealed class TopicAdmissions
+    {
+        public Lock Lock { get; } = new();
+
+        public Queue<Admission> Waiting { get; } = new();
+
+        /// <summary>Queued or being admitted; decremented only after the record reached the accumulator.</summary>
+        public int Blocked;
+
+        public bool PumpRunning { get; set; }
+    }
+
+    /// <summary>Fast path: metadata cached, memory free, nobody waiting: queue now, on the caller's thread.</summary>
+    private void Admit(Admission admission)
+    {
+        var topic = _admissions.GetOrAdd(admission.Topic, static _ => new TopicAdmissions());
+        if (Volatile.Read(ref topic.Blocked) == 0
+            && _metadata.TryGetCached(admission.Topic) is { } layout
+            && _memory.TryReserve(admission.Pending.ReservedBytes))
+        {
+            EnqueueOrReject(admission, layout);
+            return;
+        }
+        Interlocked.Increment(ref topic.Blocked);
+        lock (topic.Lock)
+        {
+            topic.Waiting.Enqueue(admission);
+            if (!topic.PumpRunning)
+            {
+                topic.PumpRunning = true;
+                _ = Task.Run(() => PumpAsync(topic));
+            }
+        }
+    }
+
+    /// <summary>Admits a topic's waiting records one at a time, in order.</summary>
+    private async Task PumpAsync(TopicAdmissions topic)
+    {
+        while (true)
+        {
+            Admission admission;
+            lock (topic.Lock)
+            {
+                if (!topic.Waiting.TryPeek(out admission!))
+                {
+                    topic.PumpRunning = false;
+                    return;
+                }
+            }
+            await AdmitSlowlyAsync(admission).ConfigureAwait(false);
+            lock (topic.Lock)
+            {
+                topic.Waiting.Dequeue();
+            }
+            Interlocked.Decrement(ref topic.Blocked);
+        }
+    }
+
+    private async Task AdmitSlowlyAsync(Admission admission)
+    {
+        try
+        {
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), admission.MaxBlockDeadline);
+            using var maxBlock = CancellationTokenSource.CreateLinkedTokenSource(admission.Cancellation);
+            maxBlock.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            var layout = await WaitForTopicAsync(admission.Topic, maxBlock.Token).ConfigureAwait(false);
+            await _memory.ReserveAsync(admission.Pending.ReservedBytes, remaining, admission.Cancellation).ConfigureAwait(false);
+            EnqueueOrReject(admission, layout);
+        }
+        catch (OperationCanceledException) when (admission.Cancellation.IsCancellationRequested)
+        {
+            admission.Pending.TryFinish(null, new OperationCanceledException(admission.Cancellation));
+            admission.Admitted.TrySetResult();
+        }
+        catch (LogClusterException e)
+        {
+            Reject(admission, e);
+        }
+    }
+
+    /// <summary>Metadata for the topic, asking again with backoff until max.block.ms (the topic may be being created).</summary>
+    private async Task<Client.Cluster.TopicLayout> WaitForTopicAsync(string topic, CancellationToken maxBlock)
+    {
+        LogClusterException? last = null;
+        while (!maxBlock.IsCancellationRequested)
+        {
+            try
+            {
+                return await _metadata.GetTopicAsync(topic, maxBlock).ConfigureAwait(false);
+            }
+            catch (LogClusterException e) when (e.IsRetriable)
+            {
+                last = e;
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(_config.RetryBackoff, _time, maxBlock).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        throw new LogClusterException(last?.ErrorCode ?? ErrorCode.UnknownTopicOrPartition,
+            $"topic '{topic}' was not available in metadata within max.block.ms ({_config.MaxBlock.TotalMilliseconds} ms): {last?.Message}", last);
+    }
+
+    private void EnqueueOrReject(Admission admission, Client.Cluster.TopicLayout layout)
+    {
+        int partition;
+        try
+        {
+            partition = ChoosePartition(admission.Topic, admission.ExplicitPartition, admission.Pending, layout);
+        }
+        catch (LogClusterException e)
+        {
+            _memory.Release(admission.Pending.ReservedBytes);
+            Reject(admission, e);
+            return;
+        }
+        Enqueue(new PartitionKey(admission.Topic, partition), admission.Pending, admission.DeliveryTimeout, admission.Cancellation);
+        admission.Admitted.TrySetResult();
+    }
+
+    private static void Reject(Admission admission, LogClusterException failure)
+    {
+        admission.Pending.TryFinish(null, failure);
+        admission.Admitted.TrySetResult();
+    }
+}
