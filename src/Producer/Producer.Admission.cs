@@ -69,7 +69,10 @@ internal sealed partial class Producer<TKey, TValue>
                     return;
                 }
             }
-            await AdmitSlowlyAsync(admission).ConfigureAwait(false);
+            if (!admission.Pending.IsFinished)
+            {
+                await AdmitSlowlyAsync(admission).ConfigureAwait(false);
+            }
             lock (topic.Lock)
             {
                 topic.Waiting.Dequeue();
@@ -78,15 +81,22 @@ internal sealed partial class Producer<TKey, TValue>
         }
     }
 
+    /// <summary>Waits for metadata and memory within max.block.ms; every outcome completes the admission, nothing throws.</summary>
     private async Task AdmitSlowlyAsync(Admission admission)
     {
         try
         {
-            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), admission.MaxBlockDeadline);
             using var maxBlock = CancellationTokenSource.CreateLinkedTokenSource(admission.Cancellation);
-            maxBlock.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            maxBlock.CancelAfter(RemainingMaxBlock(admission));
             var layout = await WaitForTopicAsync(admission.Topic, maxBlock.Token).ConfigureAwait(false);
-            await _memory.ReserveAsync(admission.Pending.ReservedBytes, remaining, admission.Cancellation).ConfigureAwait(false);
+            admission.Cancellation.ThrowIfCancellationRequested();
+            await _memory.ReserveAsync(admission.Pending.ReservedBytes, RemainingMaxBlock(admission), admission.Cancellation).ConfigureAwait(false);
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                _memory.Release(admission.Pending.ReservedBytes);
+                Reject(admission, new LogClusterException(ErrorCode.LocalDestroyed, "the producer was closed before the record was queued"));
+                return;
+            }
             EnqueueOrReject(admission, layout);
         }
         catch (OperationCanceledException) when (admission.Cancellation.IsCancellationRequested)
@@ -94,9 +104,32 @@ internal sealed partial class Producer<TKey, TValue>
             admission.Pending.TryFinish(null, new OperationCanceledException(admission.Cancellation));
             admission.Admitted.TrySetResult();
         }
-        catch (LogClusterException e)
+        catch (Exception e)
         {
-            Reject(admission, e);
+            Reject(admission, e as LogClusterException ?? new LogClusterException(ErrorCode.UnknownServerError, e.Message, e));
+        }
+    }
+
+    private TimeSpan RemainingMaxBlock(Admission admission)
+    {
+        var remaining = _time.GetElapsedTime(_time.GetTimestamp(), admission.MaxBlockDeadline);
+        return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+    }
+
+    /// <summary>At close: records still waiting for admission fail; the pumps then find their queues empty.</summary>
+    private void RejectWaitingAdmissions()
+    {
+        var closed = new LogClusterException(ErrorCode.LocalDestroyed, "the producer was closed before the record was queued");
+        foreach (var topic in _admissions.Values)
+        {
+            lock (topic.Lock)
+            {
+                // The head may be mid-admission in its pump; it resolves there. The rest fail here.
+                foreach (var waiting in topic.Waiting.Skip(1))
+                {
+                    Reject(waiting, closed);
+                }
+            }
         }
     }
 

@@ -7,7 +7,7 @@ namespace LogCluster.Producer;
 
 internal sealed partial class Producer<TKey, TValue>
 {
-    /// <summary>Runs a batch's delivery and hands its outcome to the completion thread.</summary>
+    /// <summary>Runs a batch's delivery and hands its outcome to the completion thread; never throws.</summary>
     private async Task DeliverAsync(ProducerBatch batch)
     {
         long baseOffset = -1;
@@ -16,47 +16,45 @@ internal sealed partial class Producer<TKey, TValue>
         {
             baseOffset = await _delivery.DeliverAsync(batch).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (batch.Deadline!.IsCancellationRequested)
+        catch (OperationCanceledException) when (batch.Deadline.IsCancellationRequested)
         {
-            var neverSent = _accumulator.TryRemoveQueued(batch);
-            failure = new LogClusterException(ErrorCode.LocalMessageTimedOut, neverSent
-                ? $"{batch.Partition}: delivery timeout passed before the batch could be sent"
-                : $"{batch.Partition}: delivery timeout passed while the batch was in flight; it may have been written");
+            var neverSent = _accumulator.TryRemoveQueued(batch) || !batch.WasSent;
+            failure = batch.Destroyed
+                ? new LogClusterException(ErrorCode.LocalDestroyed, $"{batch.Partition}: the producer was closed before the batch was delivered")
+                : new LogClusterException(ErrorCode.LocalMessageTimedOut, neverSent
+                    ? $"{batch.Partition}: delivery timeout passed before the batch could be sent"
+                    : $"{batch.Partition}: delivery timeout passed while the batch was in flight; it may have been written");
         }
         catch (Exception e)
         {
             failure = e as LogClusterException ?? new LogClusterException(ErrorCode.UnknownServerError, e.Message, e);
         }
-        finally
-        {
-            batch.Deadline!.Dispose();
-        }
-        Resolve(batch, baseOffset, failure, inFlightAtTimeout: failure is LogClusterException { ErrorCode: ErrorCode.LocalMessageTimedOut } && batch.IsDrained);
+        Resolve(batch, baseOffset, failure);
     }
 
-    private void Resolve(ProducerBatch batch, long baseOffset, Exception? failure, bool inFlightAtTimeout)
+    private void Resolve(ProducerBatch batch, long baseOffset, Exception? failure)
     {
-        var queue = _accumulator.Queues.First(q => q.Partition == batch.Partition);
         List<PendingRecord> records;
-        lock (queue.Lock)
+        lock (_accumulator.Queue(batch.Partition).Lock)
         {
-            // Drained batches count against the partition's mute; one that timed out in its queue never did.
-            if (batch.IsDrained)
-            {
-                queue.InDelivery--;
-            }
             records = [.. batch.Records];
         }
-        _memory.Release(records.Sum(r => r.ReservedBytes));
-        _completions.Post(() =>
+        foreach (var record in records)
+        {
+            _memory.Release(record.ReservedBytes);
+        }
+        // A request that timed out in flight may still be writing the buffer: do not reuse it.
+        var reuseBuffer = failure is null || !batch.WasSent || batch.Attempt.Task.IsCompleted;
+        _completions.Post(batch.Partition, batch.Sequence, () =>
         {
             for (var i = 0; i < records.Count; i++)
             {
                 var metadata = failure is null ? records[i].Metadata(batch.Partition, baseOffset < 0 ? -1 : baseOffset + i) : null;
                 records[i].TryFinish(metadata, failure);
             }
-            _accumulator.Release(batch, reuseBuffer: !inFlightAtTimeout);
-            // A closing sender waits for the last release: tell it.
+            _accumulator.Release(batch, reuseBuffer);
+            batch.Deadline.Dispose();
+            // A closing sender waits for the last release, and a freed mute lets the partition's next batch go.
             _wake.Set();
         });
         _wake.Set();

@@ -1,6 +1,3 @@
-using LogCluster.Client;
-using LogCluster.Protocol.V1;
-
 namespace LogCluster.Producer;
 
 internal sealed partial class Producer<TKey, TValue>
@@ -56,32 +53,22 @@ internal sealed partial class Producer<TKey, TValue>
             catch (OperationCanceledException)
             {
                 await _abort.CancelAsync().ConfigureAwait(false);
+                await _senderLoop.ConfigureAwait(false);
             }
         }
-        FailUnresolved();
+        // Whatever is left (waiting for admission, queued, or in flight on a stream the sender dropped)
+        // resolves now as LOCAL_DESTROYED, through the same path as every other outcome.
+        RejectWaitingAdmissions();
+        foreach (var batch in _accumulator.Incomplete)
+        {
+            batch.Destroyed = true;
+            batch.Deadline.Cancel();
+        }
+        await Task.WhenAll(_accumulator.IncompleteResolutions()).ConfigureAwait(false);
         _completions.Dispose();
         _metadata.Dispose();
         _abort.Dispose();
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    private void FailUnresolved()
-    {
-        var closed = new LogClusterException(ErrorCode.LocalDestroyed, "the producer was closed before the record was delivered");
-        foreach (var queue in _accumulator.Queues)
-        {
-            lock (queue.Lock)
-            {
-                foreach (var batch in queue.Batches)
-                {
-                    foreach (var record in batch.Records)
-                    {
-                        _completions.Post(() => record.TryFinish(null, closed));
-                    }
-                }
-                queue.Batches.Clear();
-            }
-        }
-    }
 }

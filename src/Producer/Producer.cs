@@ -103,20 +103,14 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private void Enqueue(PartitionKey partition, PendingRecord pending, TimeSpan deliveryTimeout, CancellationToken cancellationToken)
     {
         var deadline = _time.GetTimestamp() + (long)(deliveryTimeout.TotalSeconds * _time.TimestampFrequency);
-        if (_accumulator.Append(partition, pending, deadline))
+        if (_accumulator.Append(partition, pending, deadline) is { } started)
         {
-            var batch = pending.Batch!;
-            batch.Deadline = new CancellationTokenSource(deliveryTimeout, _time);
-            _ = DeliverAsync(batch);
+            _ = DeliverAsync(started);
             _wake.Set();
         }
-        else
+        else if (pending.Batch!.IsFull)
         {
-            ExtendDeadline(pending.Batch!, deadline);
-            if (pending.Batch!.IsFull)
-            {
-                _wake.Set();
-            }
+            _wake.Set();
         }
         if (deliveryTimeout < _config.DeliveryTimeout)
         {
@@ -126,14 +120,6 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (cancellationToken.CanBeCanceled)
         {
             pending.Cancellation = cancellationToken.Register(() => Cancel(pending, cancellationToken));
-        }
-    }
-
-    private void ExtendDeadline(ProducerBatch batch, long deadline)
-    {
-        if (deadline >= batch.DeadlineTimestamp)
-        {
-            batch.Deadline?.CancelAfter(_time.GetElapsedTime(_time.GetTimestamp(), deadline));
         }
     }
 

@@ -3,14 +3,16 @@ using System.Collections.Concurrent;
 namespace LogCluster.Producer.Internals;
 
 /// <summary>
-/// Completes records on one dedicated thread, in the order their batches were resolved, so callbacks of a
-/// partition run in offset order and user code never runs on the sender's or the network's threads. Tasks
-/// are completed here too; their continuations run asynchronously on the thread pool, while a thread blocked
-/// in <c>GetAwaiter().GetResult()</c> is woken directly, without needing a pool thread.
+/// Completes records on one dedicated thread, so user callbacks never run on the sender's or the network's
+/// threads, and per partition in batch creation order (send order): a batch resolved early (another one of
+/// its partition was retried) waits for the ones created before it. Tasks are completed here too; their
+/// continuations run asynchronously on the thread pool, while a thread blocked in <c>GetAwaiter().GetResult()</c>
+/// is woken directly, without needing a pool thread.
 /// </summary>
 internal sealed class CompletionDispatcher : IDisposable
 {
-    private readonly BlockingCollection<Action> _work = new();
+    private readonly BlockingCollection<(PartitionKey Partition, long Sequence, Action Complete)> _work = new();
+    private readonly Dictionary<PartitionKey, (long Next, SortedDictionary<long, Action> Early)> _order = [];
     private readonly Thread _thread;
 
     public CompletionDispatcher(string name)
@@ -19,13 +21,35 @@ internal sealed class CompletionDispatcher : IDisposable
         _thread.Start();
     }
 
-    public void Post(Action completion) => _work.Add(completion);
+    /// <summary>Queues a batch's completion; every sequence of a partition must be posted exactly once.</summary>
+    public void Post(PartitionKey partition, long sequence, Action complete)
+    {
+        try
+        {
+            _work.Add((partition, sequence, complete));
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // Closed: the producer is gone, nobody else will run it.
+            complete();
+        }
+    }
 
     private void Run()
     {
-        foreach (var completion in _work.GetConsumingEnumerable())
+        foreach (var (partition, sequence, complete) in _work.GetConsumingEnumerable())
         {
-            completion();
+            if (!_order.TryGetValue(partition, out var state))
+            {
+                state = (0, new SortedDictionary<long, Action>());
+            }
+            state.Early[sequence] = complete;
+            while (state.Early.Remove(state.Next, out var next))
+            {
+                next();
+                state.Next++;
+            }
+            _order[partition] = state;
         }
     }
 

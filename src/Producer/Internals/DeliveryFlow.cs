@@ -43,7 +43,7 @@ internal sealed class DeliveryFlow
     /// <summary>The batch's base offset once a node acknowledged it; throws its final error otherwise.</summary>
     public async Task<long> DeliverAsync(ProducerBatch batch)
     {
-        var deadline = batch.Deadline!.Token;
+        var deadline = batch.Deadline.Token;
         var attempt = 0;
         return await _pipeline.ExecuteAsync(async token =>
         {

@@ -57,9 +57,11 @@ internal sealed class NodeConnection(NodeAddress node, LogService.LogServiceClie
         }
         try
         {
-            await call.RequestStream.WriteAsync(request).ConfigureAwait(false);
+            // A write blocked by flow control (a partitioned network) must not stall the sender past the request timeout.
+            using var writeTimeout = new CancellationTokenSource(requestTimeout, time);
+            await call.RequestStream.WriteAsync(request, writeTimeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {
             Break(call, ErrorCode.NetworkException, $"sending to node {node.NodeId} failed: {e.Message}");
             if (acks == Acks.None)

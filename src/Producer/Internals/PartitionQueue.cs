@@ -14,4 +14,7 @@ internal sealed class PartitionQueue(PartitionKey partition)
     public LinkedList<ProducerBatch> Batches { get; } = new();
 
     public int InDelivery { get; set; }
+
+    /// <summary>The next batch's <see cref="ProducerBatch.Sequence"/>.</summary>
+    public long NextSequence { get; set; }
 }

@@ -6,27 +6,36 @@ namespace LogCluster.Producer.Internals;
 
 /// <summary>
 /// The records of one partition that travel together, encoded in place as they arrive into one RecordBatch v2
-/// buffer. Owned by its partition queue (under that queue's lock) until drained; after that only the sender
-/// and the batch's delivery flow touch it. Its bytes are built once, at drain, and resent unchanged on retry.
+/// buffer. Mutable state changes under its partition queue's lock: appends and removals only while it is open;
+/// <see cref="Drain"/> and <see cref="CloseUnsent"/> end that. Its bytes are built once, at the
+/// first drain, and resent unchanged on retry. It is released exactly once, when its delivery is resolved.
 /// </summary>
 internal sealed class ProducerBatch
 {
     private readonly CompressionType _compression;
     private readonly int _batchSize;
-    private ArrayBufferWriter<byte> _buffer;
+    private readonly TimeProvider _time;
+    private ArrayBufferWriter<byte>? _buffer;
     private RecordBatchBuilder _builder;
+    private int _released;
 
-    public ProducerBatch(PartitionKey partition, CompressionType compression, int batchSize, long createdTimestamp, ArrayBufferWriter<byte> buffer)
+    public ProducerBatch(PartitionKey partition, long sequence, CompressionType compression, int batchSize, TimeProvider time, ArrayBufferWriter<byte> buffer)
     {
         Partition = partition;
+        Sequence = sequence;
         _compression = compression;
         _batchSize = batchSize;
-        CreatedTimestamp = createdTimestamp;
+        _time = time;
+        CreatedTimestamp = time.GetTimestamp();
         _buffer = buffer;
         _builder = new RecordBatchBuilder(buffer, compression);
+        Deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
 
     public PartitionKey Partition { get; }
+
+    /// <summary>Creation order within the partition: completions are delivered in this order.</summary>
+    public long Sequence { get; }
 
     public List<PendingRecord> Records { get; } = [];
 
@@ -36,10 +45,27 @@ internal sealed class ProducerBatch
     /// <summary>TimeProvider timestamp after which the batch is abandoned (the latest of its records' deadlines).</summary>
     public long DeadlineTimestamp { get; private set; }
 
-    /// <summary>Set once the sender took it: no more appends, no more removals.</summary>
-    public bool IsDrained { get; private set; }
+    /// <summary>Cancelled at <see cref="DeadlineTimestamp"/>, or early when the batch lost all its records or the producer closed.</summary>
+    public CancellationTokenSource Deadline { get; }
+
+    /// <summary>No more appends or removals: drained once, or taken out of its queue unsent.</summary>
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Sent at least once (so an outcome may exist on a node even if none arrives).</summary>
+    public bool WasSent { get; private set; }
+
+    /// <summary>Counted in its queue's <see cref="PartitionQueue.InDelivery"/> (drained and not requeued or resolved).</summary>
+    public bool CountsInDelivery { get; set; }
+
+    /// <summary>The producer is closing: resolve with LOCAL_DESTROYED rather than a timeout.</summary>
+    public bool Destroyed { get; set; }
 
     public bool IsFull { get; private set; }
+
+    /// <summary>The encoded batch, built at the first drain.</summary>
+    public ReadOnlyMemory<byte> Bytes { get; private set; }
+
+    public int EstimatedBytes => _builder.EstimatedSizeInBytes;
 
     /// <summary>The outcome of the current attempt; completed by the node connection, renewed for each retry.</summary>
     public TaskCompletionSource<AttemptResult> Attempt { get; private set; } = NewAttempt();
@@ -47,41 +73,36 @@ internal sealed class ProducerBatch
     /// <summary>Completed once every record of the batch has its outcome (flush waits on it).</summary>
     public TaskCompletionSource Resolved { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Cancelled at the batch's deadline (the latest of its records' delivery timeouts).</summary>
-    public CancellationTokenSource? Deadline { get; set; }
-
     public void BeginRetry() => Attempt = NewAttempt();
 
     private static TaskCompletionSource<AttemptResult> NewAttempt() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The encoded batch, set at drain.</summary>
-    public ReadOnlyMemory<byte> Bytes { get; private set; }
-
-    public int EstimatedBytes => _builder.EstimatedSizeInBytes;
-
-    public ArrayBufferWriter<byte> Buffer => _buffer;
-
-    /// <summary>Adds the record unless the batch would pass batch.size (a first record always fits).</summary>
+    /// <summary>Adds the record unless the batch would pass batch.size (a first record always fits). Caller holds the queue lock.</summary>
     public bool TryAppend(PendingRecord record, long deadlineTimestamp)
     {
-        if (Records.Count > 0 && EstimatedBytes + record.ReservedBytes > _batchSize)
+        if (IsClosed || (Records.Count > 0 && EstimatedBytes + record.ReservedBytes > _batchSize))
         {
-            IsFull = true;
+            IsFull = Records.Count > 0;
             return false;
         }
         _builder.Append(record.Timestamp, record.Key, record.Value, record.Headers);
         Records.Add(record);
         record.Batch = this;
-        DeadlineTimestamp = Math.Max(DeadlineTimestamp, deadlineTimestamp);
+        if (deadlineTimestamp > DeadlineTimestamp)
+        {
+            DeadlineTimestamp = deadlineTimestamp;
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadlineTimestamp);
+            Deadline.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        }
         IsFull = EstimatedBytes >= _batchSize;
         return true;
     }
 
-    /// <summary>Takes a record out of an undrained batch by encoding the others again (cancellation and per-record deadlines: rare).</summary>
+    /// <summary>Takes a record out of an open batch by encoding the others again (cancellation, per-record deadlines: rare).</summary>
     public void Remove(PendingRecord record)
     {
         Records.Remove(record);
-        _buffer.ResetWrittenCount();
+        _buffer!.ResetWrittenCount();
         _builder = new RecordBatchBuilder(_buffer, _compression);
         foreach (var kept in Records)
         {
@@ -90,19 +111,30 @@ internal sealed class ProducerBatch
         IsFull = EstimatedBytes >= _batchSize;
     }
 
-    /// <summary>Closes the batch for appends and encodes its header and CRC.</summary>
+    /// <summary>Closes the batch and, the first time, encodes its header and CRC; a retry resends the same bytes.</summary>
     public ReadOnlyMemory<byte> Drain()
     {
-        IsDrained = true;
-        Bytes = _builder.Build();
+        IsClosed = true;
+        WasSent = true;
+        if (Bytes.IsEmpty)
+        {
+            Bytes = _builder.Build();
+        }
         return Bytes;
     }
 
-    /// <summary>Gives the buffer back for reuse once nothing can read the bytes any more.</summary>
-    public ArrayBufferWriter<byte> ReleaseBuffer()
+    /// <summary>Closes the batch without sending it (timed out in its queue, or the producer closed).</summary>
+    public void CloseUnsent() => IsClosed = true;
+
+    /// <summary>Hands the buffer back once; null on any later call.</summary>
+    public ArrayBufferWriter<byte>? TryRelease()
     {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return null;
+        }
         var buffer = _buffer;
-        _buffer = null!;
+        _buffer = null;
         Bytes = default;
         return buffer;
     }

@@ -6,7 +6,7 @@ namespace LogCluster.Producer.Internals;
 
 /// <summary>
 /// Per-partition queues of open batches (Kafka's RecordAccumulator). Send appends under the partition's lock;
-/// the sender drains. Buffers of finished batches are reused (cleared), so steady sending does not allocate
+/// the sender drains. Buffers of resolved batches are reused (cleared), so steady sending does not allocate
 /// new batch buffers.
 /// </summary>
 internal sealed class RecordAccumulator(CompressionType compression, int batchSize, TimeProvider time)
@@ -23,75 +23,101 @@ internal sealed class RecordAccumulator(CompressionType compression, int batchSi
     /// <summary>What a flush waits for: the resolution of every batch that exists now.</summary>
     public Task[] IncompleteResolutions() => [.. _incomplete.Keys.Select(b => b.Resolved.Task)];
 
-    /// <summary>Appends to the partition's last batch or a new one; true when a new batch was started.</summary>
-    public bool Append(PartitionKey partition, PendingRecord record, long deadlineTimestamp)
+    public IEnumerable<ProducerBatch> Incomplete => _incomplete.Keys;
+
+    public PartitionQueue Queue(PartitionKey partition) => _queues.GetOrAdd(partition, static p => new PartitionQueue(p));
+
+    /// <summary>Appends to the partition's open batch or a new one; returns the new batch, or null when none was started.</summary>
+    public ProducerBatch? Append(PartitionKey partition, PendingRecord record, long deadlineTimestamp)
     {
-        var queue = _queues.GetOrAdd(partition, static p => new PartitionQueue(p));
+        var queue = Queue(partition);
         lock (queue.Lock)
         {
-            if (queue.Batches.Last?.Value is { IsDrained: false } open && open.TryAppend(record, deadlineTimestamp))
+            if (queue.Batches.Last?.Value is { } open && open.TryAppend(record, deadlineTimestamp))
             {
-                return false;
+                return null;
             }
-            var batch = new ProducerBatch(partition, compression, batchSize, time.GetTimestamp(), RentBuffer());
+            var batch = new ProducerBatch(partition, queue.NextSequence++, compression, batchSize, time, RentBuffer());
             batch.TryAppend(record, deadlineTimestamp);
             queue.Batches.AddLast(batch);
             _incomplete[batch] = 0;
-            return true;
+            return batch;
         }
     }
 
-    /// <summary>Removes a record that has not been sent yet; false once its batch was drained.</summary>
+    /// <summary>
+    /// Removes a record from its batch if the batch is still open; false once it was drained or closed. A batch
+    /// left empty stays queued with its deadline cancelled, so its delivery resolves it (exactly once) at once.
+    /// </summary>
     public bool TryRemove(PendingRecord record)
     {
-        if (record.Batch is not { } batch || !_queues.TryGetValue(batch.Partition, out var queue))
+        if (record.Batch is not { } batch)
         {
             return false;
         }
+        var queue = Queue(batch.Partition);
         lock (queue.Lock)
         {
-            if (batch.IsDrained || !batch.Records.Contains(record))
+            if (batch.IsClosed || !batch.Records.Contains(record))
             {
                 return false;
             }
             batch.Remove(record);
-            if (batch.Records.Count == 0)
+            if (batch.Records.Count > 0)
             {
-                queue.Batches.Remove(batch);
-                Release(batch);
+                return true;
             }
-            return true;
         }
+        batch.Deadline.Cancel();
+        return true;
     }
 
     /// <summary>Puts a batch back at the head of its queue for another attempt, ahead of newer batches.</summary>
     public void Requeue(ProducerBatch batch)
     {
-        var queue = _queues[batch.Partition];
+        var queue = Queue(batch.Partition);
         lock (queue.Lock)
         {
+            if (batch.CountsInDelivery)
+            {
+                batch.CountsInDelivery = false;
+                queue.InDelivery--;
+            }
             queue.Batches.AddFirst(batch);
         }
     }
 
-    /// <summary>Removes a queued (not in flight) batch, e.g. when its deadline passed while it waited.</summary>
+    /// <summary>Takes a batch out of its queue unsent (deadline passed, producer closing); false if it is in flight.</summary>
     public bool TryRemoveQueued(ProducerBatch batch)
     {
-        var queue = _queues[batch.Partition];
+        var queue = Queue(batch.Partition);
         lock (queue.Lock)
         {
-            return queue.Batches.Remove(batch);
+            if (!queue.Batches.Remove(batch))
+            {
+                return false;
+            }
+            batch.CloseUnsent();
+            return true;
         }
     }
 
     /// <summary>
-    /// A batch is resolved. Its buffer is reused unless the batch may still be in a request being written (it
-    /// timed out in flight): then the garbage collector takes it once gRPC lets go.
+    /// A batch is resolved. Its buffer is reused unless a request being written may still hold it (it timed out
+    /// in flight): then the garbage collector takes it once gRPC lets go.
     /// </summary>
-    public void Release(ProducerBatch batch, bool reuseBuffer = true)
+    public void Release(ProducerBatch batch, bool reuseBuffer)
     {
-        var buffer = batch.ReleaseBuffer();
-        if (reuseBuffer)
+        var queue = Queue(batch.Partition);
+        lock (queue.Lock)
+        {
+            if (batch.CountsInDelivery)
+            {
+                batch.CountsInDelivery = false;
+                queue.InDelivery--;
+            }
+        }
+        if (batch.TryRelease() is { } buffer && reuseBuffer)
         {
             buffer.ResetWrittenCount();
             _freeBuffers.Add(buffer);

@@ -20,6 +20,7 @@ internal sealed class Sender(
     WakeSignal wake)
 {
     private readonly Dictionary<NodeAddress, NodeConnection> _connections = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _refreshes = new(StringComparer.Ordinal);
     private long _correlationId;
     private volatile bool _closing;
     private int _flushes;
@@ -50,7 +51,18 @@ internal sealed class Sender(
             var (requests, wakeAt) = CollectReady(now);
             foreach (var (connection, batches) in requests)
             {
-                await SendAsync(connection, batches).ConfigureAwait(false);
+                try
+                {
+                    await SendAsync(connection, batches).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // Never let one request end the loop: its batches get a retriable failure and go round again.
+                    foreach (var batch in batches)
+                    {
+                        batch.Attempt.TrySetResult(new AttemptResult(ErrorCode.NetworkException, $"sending failed: {e.Message}", -1));
+                    }
+                }
             }
             foreach (var connection in _connections.Values)
             {
@@ -89,7 +101,9 @@ internal sealed class Sender(
             }
             lock (queue.Lock)
             {
-                if (queue.Batches.First?.Value is not { } head || (config.MaxInFlightRequestsPerConnection == 1 && queue.InDelivery > 0))
+                // With max.in.flight=1 a partition waits while one of its batches is in delivery (retries included),
+                // so nothing overtakes a batch that may be retried. An emptied batch is resolved by its delivery.
+                if (queue.Batches.First?.Value is not { Records.Count: > 0 } head || (config.MaxInFlightRequestsPerConnection == 1 && queue.InDelivery > 0))
                 {
                     continue;
                 }
@@ -107,6 +121,7 @@ internal sealed class Sender(
                 }
                 queue.Batches.RemoveFirst();
                 head.Drain();
+                head.CountsInDelivery = true;
                 queue.InDelivery++;
                 request.Batches.Add(head);
                 request.Bytes += head.Bytes.Length;
@@ -133,10 +148,25 @@ internal sealed class Sender(
         return connection;
     }
 
-    private void RefreshInBackground(string topic) => _ = RefreshAsync(topic);
+    /// <summary>One refresh per topic at a time, then a retry.backoff.ms pause, so a leaderless partition never spins the loop.</summary>
+    private void RefreshInBackground(string topic)
+    {
+        if (_refreshes.ContainsKey(topic))
+        {
+            return;
+        }
+        var refresh = RefreshAsync(topic);
+        if (!_refreshes.TryAdd(topic, refresh))
+        {
+            return;
+        }
+        _ = refresh.ContinueWith(_ => _refreshes.TryRemove(topic, out var _), TaskScheduler.Default);
+    }
 
     private async Task RefreshAsync(string topic)
     {
+        await Task.Yield();
+        metadata.Invalidate(topic);
         try
         {
             await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
@@ -144,8 +174,8 @@ internal sealed class Sender(
         catch (Client.LogClusterException)
         {
             // Unknown topic or no node reachable: the batches wait, and their deadlines bound the wait.
-            await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
         }
+        await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
         wake.Set();
     }
 

@@ -12,9 +12,10 @@ internal sealed class WakeSignal
         TaskCompletionSource? waiter;
         lock (_lock)
         {
+            // Always remembered: a waiter whose sleep already ended (timer won) may still be registered.
             waiter = _waiter;
             _waiter = null;
-            _pending = waiter is null;
+            _pending = true;
         }
         waiter?.TrySetResult();
     }
