@@ -40,7 +40,7 @@ public sealed partial record ProducerConfig
     /// <summary><c>retries</c>: attempts after the first for retriable errors; delivery.timeout.ms bounds them too.</summary>
     public int Retries { get; init; } = int.MaxValue;
 
-    /// <summary><c>retry.backoff.ms</c>: first backoff before a retry; doubles per attempt with 20% jitter.</summary>
+    /// <summary><c>retry.backoff.ms</c>: first backoff before a retry; grows exponentially with jitter (Polly) up to retry.backoff.max.ms.</summary>
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary><c>retry.backoff.max.ms</c>: cap of the exponential backoff.</summary>
