@@ -7,7 +7,7 @@ namespace LogCluster.Cli.Demo;
 /// <summary>Reads every partition of a topic from offset 0 to the high watermark and decodes the records.</summary>
 internal sealed class WireConsumer(LogService.LogServiceClient client, string topic, int partitions)
 {
-    /// <summary>Every record value, as text with the producer's padding removed.</summary>
+    /// <summary>Every record value, as text.</summary>
     public async Task<List<string>> ReadAllAsync(CancellationToken cancellationToken)
     {
         var values = new List<string>();
@@ -31,7 +31,7 @@ internal sealed class WireConsumer(LogService.LogServiceClient client, string to
                         // A fetch may start inside a batch: skip the records before the offset asked for.
                         if (record.Offset >= offset)
                         {
-                            values.Add(Encoding.UTF8.GetString(record.Value!).TrimEnd('.'));
+                            values.Add(Encoding.UTF8.GetString(record.Value!));
                             offset = record.Offset + 1;
                         }
                     }
