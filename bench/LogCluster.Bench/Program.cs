@@ -13,4 +13,6 @@ var measure = new Option<int>("--seconds") { Description = "Measured seconds per
 var filter = new Option<string>("--filter") { Description = "Run only scenarios whose name contains this text (their comparison scenarios run too)", DefaultValueFactory = _ => "" };
 var compare = new Command("compare", "Every scenario against the ack-only gRPC baseline and a LogNode, in one run") { repeats, warmup, measure, filter };
 compare.SetAction(parse => CompareCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure)), parse.GetValue(filter)!));
-return await new RootCommand("LogCluster benchmarks") { compare }.Parse(args).InvokeAsync();
+var producer = new Command("producer", "The producer SDK against a LogNode, with same-run raw-wire baselines against the ack-only server") { repeats, warmup, measure };
+producer.SetAction(parse => ProducerCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
+return await new RootCommand("LogCluster benchmarks") { compare, producer }.Parse(args).InvokeAsync();
