@@ -70,6 +70,22 @@ public sealed class ProducerTests(NodeFixture fixture) : IClassFixture<NodeFixtu
     }
 
     [Fact]
+    public async Task Send_SyncWithAHugeLinger_GoesOutAtOnceBecauseTheNodeIsIdle()
+    {
+        const string Topic = "producer-idle";
+        await fixture.Client.CreateTopicAsync(Topic);
+        var tenMinutes = TimeSpan.FromMinutes(10);
+        await using var producer = new ProducerBuilder<string, string>(Config with { Linger = tenMinutes, DeliveryTimeout = tenMinutes * 2 }).Build();
+
+        // Were linger paid, each send would take ten minutes; the test's timeout is one.
+        var offsets = await Task.Run(() => Enumerable.Range(0, 5)
+            .Select(i => producer.Send(new ProducerRecord<string, string>(Topic, null!, $"v{i}")).GetAwaiter().GetResult().Offset)
+            .ToList()).WaitAsync(_testTimeout);
+
+        Assert.Equal([0L, 1, 2, 3, 4], offsets);
+    }
+
+    [Fact]
     public async Task Send_SyncFromManyBlockedThreads_AllCompleteWithoutStarvation()
     {
         const string Topic = "producer-sync-many";
