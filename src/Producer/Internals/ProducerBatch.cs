@@ -85,7 +85,8 @@ internal sealed class ProducerBatch
     /// <summary>Adds the record unless the batch would pass batch.size (a first record always fits). Caller holds the queue lock.</summary>
     public bool TryAppend(PendingRecord record, long deadlineTimestamp)
     {
-        if (IsClosed || (Records.Count > 0 && EstimatedBytes + record.ReservedBytes > _batchSize))
+        // A batch whose deadline fired is about to be resolved as timed out: a new record must not share that fate.
+        if (IsClosed || Deadline.IsCancellationRequested || (Records.Count > 0 && EstimatedBytes + record.ReservedBytes > _batchSize))
         {
             IsFull = Records.Count > 0;
             return false;
