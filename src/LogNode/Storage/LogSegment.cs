@@ -45,8 +45,6 @@ internal sealed class LogSegment : IDisposable
     /// <summary>When the first batch went in, in TimeProvider milliseconds: segment.ms counts from here.</summary>
     public long FirstAppendTimeMs { get; private set; } = -1;
 
-    public SafeFileHandle Handle => _log;
-
     public string LogPath => Path.Combine(_directory, SegmentFiles.BaseName(BaseOffset) + SegmentFiles.LogSuffix);
 
     private string IndexPath => Path.Combine(_directory, SegmentFiles.BaseName(BaseOffset) + SegmentFiles.IndexSuffix);

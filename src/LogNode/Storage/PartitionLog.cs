@@ -134,9 +134,6 @@ internal sealed partial class PartitionLog : IDisposable
         }
     }
 
-    /// <summary>fsyncs everything appended so far.</summary>
-    public Task FlushAsync() => _flusher.FlushAsync(LogEndOffset);
-
     private (LogSegment Segment, long EndOffset) SnapshotForFlush()
     {
         lock (_appendLock)

@@ -23,17 +23,6 @@ internal sealed class MemoryBudget
         _available = capacity;
     }
 
-    public long Available
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _available;
-            }
-        }
-    }
-
     /// <summary>Reserves at once if nobody waits and the bytes are free; never waits.</summary>
     public bool TryReserve(long bytes)
     {

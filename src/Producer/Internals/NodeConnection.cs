@@ -18,8 +18,6 @@ internal sealed class NodeConnection(NodeAddress node, LogService.LogServiceClie
 
     private sealed record InFlightRequest(long CorrelationId, IReadOnlyList<ProducerBatch> Batches, long DeadlineTimestamp);
 
-    public NodeAddress Node => node;
-
     public int InFlightCount
     {
         get
