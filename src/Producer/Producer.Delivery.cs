@@ -45,7 +45,8 @@ internal sealed partial class Producer<TKey, TValue>
         }
         // A request that timed out in flight may still be writing the buffer: do not reuse it.
         var reuseBuffer = failure is null || !batch.WasSent || batch.Attempt.Task.IsCompleted;
-        _completions.Post(batch.Partition, batch.Sequence, () =>
+        var runsUserCode = records.Exists(r => r.HasCallback);
+        _completions.Post(batch.Partition, batch.Sequence, inline: !runsUserCode, complete: () =>
         {
             for (var i = 0; i < records.Count; i++)
             {

@@ -3,17 +3,30 @@ using System.Collections.Concurrent;
 namespace LogCluster.Producer.Internals;
 
 /// <summary>
-/// Completes records on one dedicated thread, so user callbacks never run on the sender's or the network's
-/// threads, and per partition in batch creation order (send order): a batch resolved early (another one of
-/// its partition was retried) waits for the ones created before it. Tasks are completed here too; their
-/// continuations run asynchronously on the thread pool, while a thread blocked in <c>GetAwaiter().GetResult()</c>
-/// is woken directly, without needing a pool thread.
+/// Completes records per partition in batch creation order (send order): a batch resolved early (another one of
+/// its partition was retried) waits for the ones created before it. Batches with callbacks complete on one
+/// dedicated thread, so user code never runs on the sender's or the network's threads. A batch without
+/// callbacks that is next in its partition's order completes at once on the resolving thread: it only sets
+/// tasks (whose continuations run asynchronously), and a sync caller blocked in <c>GetResult()</c> is woken one
+/// thread hand-off sooner.
 /// </summary>
 internal sealed class CompletionDispatcher : IDisposable
 {
-    private readonly BlockingCollection<(PartitionKey Partition, long Sequence, Action Complete)> _work = new();
-    private readonly Dictionary<PartitionKey, (long Next, SortedDictionary<long, Action> Early)> _order = [];
+    private readonly BlockingCollection<PartitionKey> _ready = new();
+    private readonly ConcurrentDictionary<PartitionKey, PartitionOrder> _order = new();
     private readonly Thread _thread;
+
+    private sealed class PartitionOrder
+    {
+        public Lock Lock { get; } = new();
+
+        public long Next { get; set; }
+
+        /// <summary>The completion thread is running <see cref="Next"/> outside the lock; nobody else may pass it.</summary>
+        public bool Busy { get; set; }
+
+        public SortedDictionary<long, (Action Complete, bool Inline)> Waiting { get; } = [];
+    }
 
     public CompletionDispatcher(string name)
     {
@@ -21,46 +34,98 @@ internal sealed class CompletionDispatcher : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Queues a batch's completion; every sequence of a partition must be posted exactly once.</summary>
-    public void Post(PartitionKey partition, long sequence, Action complete)
+    /// <summary>
+    /// Queues a batch's completion; every sequence of a partition must be posted exactly once.
+    /// <paramref name="inline"/>: the completion runs no user code and may run on the calling thread.
+    /// </summary>
+    public void Post(PartitionKey partition, long sequence, Action complete, bool inline)
+    {
+        var order = _order.GetOrAdd(partition, static _ => new PartitionOrder());
+        lock (order.Lock)
+        {
+            order.Waiting[sequence] = (complete, inline);
+            if (order.Busy)
+            {
+                return;
+            }
+            // Completions that run no user code go here, in order, as far as they can (they are quick).
+            while (order.Waiting.TryGetValue(order.Next, out var next) && next.Inline)
+            {
+                order.Waiting.Remove(order.Next);
+                next.Complete();
+                order.Next++;
+            }
+            if (!order.Waiting.ContainsKey(order.Next))
+            {
+                return;
+            }
+        }
+        Signal(partition);
+    }
+
+    private void Signal(PartitionKey partition)
     {
         try
         {
-            _work.Add((partition, sequence, complete));
+            _ready.Add(partition);
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
-            // Closed: the producer is gone, nobody else will run it.
-            complete();
+            // Closed: drain here, nobody else will.
+            Drain(partition);
         }
     }
 
     private void Run()
     {
-        foreach (var (partition, sequence, complete) in _work.GetConsumingEnumerable())
+        foreach (var partition in _ready.GetConsumingEnumerable())
         {
-            if (!_order.TryGetValue(partition, out var state))
+            Drain(partition);
+        }
+    }
+
+    /// <summary>
+    /// Runs the partition's completions that are next in order, callbacks included, outside the lock: a slow
+    /// callback holds up this thread only, never a network thread posting the next completion.
+    /// </summary>
+    private void Drain(PartitionKey partition)
+    {
+        var order = _order[partition];
+        while (true)
+        {
+            Action complete;
+            lock (order.Lock)
             {
-                state = (0, new SortedDictionary<long, Action>());
+                if (order.Busy || !order.Waiting.Remove(order.Next, out var next))
+                {
+                    return;
+                }
+                order.Busy = true;
+                complete = next.Complete;
             }
-            state.Early[sequence] = complete;
-            while (state.Early.Remove(state.Next, out var next))
+            try
             {
-                next();
-                state.Next++;
+                complete();
             }
-            _order[partition] = state;
+            finally
+            {
+                lock (order.Lock)
+                {
+                    order.Next++;
+                    order.Busy = false;
+                }
+            }
         }
     }
 
     /// <summary>Runs what was posted, then stops the thread.</summary>
     public void Dispose()
     {
-        _work.CompleteAdding();
+        _ready.CompleteAdding();
         if (Thread.CurrentThread != _thread)
         {
             _thread.Join();
         }
-        _work.Dispose();
+        _ready.Dispose();
     }
 }

@@ -40,6 +40,8 @@ internal sealed class PendingRecord(
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
+    public bool HasCallback => callback is not null;
+
     public RecordMetadata Metadata(PartitionKey partition, long offset) =>
         new(partition.Topic, partition.Partition, offset, timestamp, key?.Length ?? -1, value?.Length ?? -1);
 
