@@ -34,6 +34,7 @@ internal sealed class LogMaintenanceService(LogManager logs, IOptions<NodeOption
         {
             try
             {
+                partition.ExpireProducers(nowMs, options.Value.ProducerIdExpirationMs);
                 var deleted = partition.EnforceRetention(nowMs);
                 if (deleted > 0)
                 {

@@ -26,6 +26,9 @@ public sealed class NodeOptions
     /// <summary>How often retention runs (milliseconds), as Kafka's log.retention.check.interval.ms.</summary>
     public int RetentionCheckIntervalMs { get; set; } = 300_000;
 
+    /// <summary>Forget an idempotent producer's state after this long without a batch (milliseconds), Kafka's default.</summary>
+    public long ProducerIdExpirationMs { get; set; } = 86_400_000;
+
     /// <summary>How often flush.ms deadlines are checked (milliseconds), as log.flush.scheduler.interval.ms.</summary>
     public int FlushCheckIntervalMs { get; set; } = 100;
 

@@ -20,6 +20,18 @@ internal static class TestBatches
         return builder.Build().ToArray();
     }
 
+    /// <summary>An idempotent producer's batch: producer id, epoch and the sequence of its first record.</summary>
+    public static byte[] MakeIdempotent(long producerId, short epoch, int baseSequence, int records = 3)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var builder = new RecordBatchBuilder(buffer, CompressionType.None, producerId, epoch, baseSequence);
+        for (var r = 0; r < records; r++)
+        {
+            builder.Append(1_700_000_000_000 + r, key: null, Encoding.UTF8.GetBytes($"p{producerId}-e{epoch}-s{baseSequence + r}"));
+        }
+        return builder.Build().ToArray();
+    }
+
     /// <summary>The bytes a leader stores for <paramref name="sent"/>: base offset and leader epoch stamped.</summary>
     public static byte[] AsStored(byte[] sent, long baseOffset, int leaderEpoch = 0)
     {

@@ -59,6 +59,10 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
         {
             return (Failed(batch, ErrorCode.UnknownTopicOrPartition, $"{batch.Topic} was deleted"), Task.CompletedTask);
         }
+        catch (AppendRejectedException e)
+        {
+            return (Failed(batch, e.Error, e.Message), Task.CompletedTask);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             NodeLog.AppendFailed(logger, e, batch.Topic, batch.Partition);

@@ -15,6 +15,7 @@ internal sealed partial class PartitionLog : IDisposable
     private readonly TimeProvider _time;
     private readonly byte[] _stampedPrefix = new byte[RecordBatchLayout.PartitionLeaderEpochOffset + sizeof(int)];
     private readonly GroupCommitFlusher _flusher;
+    private readonly ProducerStateTable _producers = new();
     private volatile LogSegment[] _segments;
     private long _logEndOffset;
     private long _highWatermark;
@@ -34,6 +35,7 @@ internal sealed partial class PartitionLog : IDisposable
         _highWatermark = _logEndOffset;
         _flusher = new GroupCommitFlusher(SnapshotForFlush, _logEndOffset);
         _lastFlushRequestMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        RebuildProducerState();
     }
 
     public TopicPartition Id { get; }
@@ -59,13 +61,27 @@ internal sealed partial class PartitionLog : IDisposable
 
     public long SizeInBytes => _segments.Sum(s => s.Size);
 
+    /// <summary>Idempotent producers this partition remembers.</summary>
+    public int ProducerCount
+    {
+        get
+        {
+            lock (_appendLock)
+            {
+                return _producers.Count;
+            }
+        }
+    }
+
     /// <summary>Completes at the next append; fetchers long-poll on it.</summary>
     public Task NextAppend => Volatile.Read(ref _appended).Task;
 
     /// <summary>
     /// Appends one batch that <see cref="BatchValidation"/> accepted. Stamps base offset and leader epoch into
     /// the stored copy (outside the CRC, so no re-checksum) without copying the batch: the file write gathers
-    /// the 16 stamped bytes and the rest of the caller's buffer.
+    /// the 16 stamped bytes and the rest of the caller's buffer. A retried duplicate of an idempotent producer's
+    /// batch is not appended again: the result carries the original offsets. A fenced epoch or a sequence gap
+    /// throws <see cref="AppendRejectedException"/>.
     /// </summary>
     public AppendResult Append(ReadOnlyMemory<byte> batch, RecordBatchHeader header)
     {
@@ -75,6 +91,12 @@ internal sealed partial class PartitionLog : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _flusher.ThrowIfFailed();
+            if (_producers.CheckDuplicate(header) is { } original)
+            {
+                // Acknowledged as the original was: durable once the fsync that covers it has run.
+                var originalDurable = Config.FlushMessages == long.MaxValue ? Task.CompletedTask : _flusher.FlushAsync(original.LastOffset + 1);
+                return new AppendResult(original.BaseOffset, original.LastOffset, LogStartOffset, originalDurable);
+            }
             var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
             var baseOffset = _logEndOffset;
             header = header with { BaseOffset = baseOffset, PartitionLeaderEpoch = LeaderEpoch };
@@ -82,6 +104,7 @@ internal sealed partial class PartitionLog : IDisposable
             batch.Span[..RecordBatchLayout.PartitionLeaderEpochOffset].CopyTo(_stampedPrefix);
             RecordBatchHeader.StampLeaderFields(_stampedPrefix, baseOffset, LeaderEpoch);
             _segments[^1].Append(_stampedPrefix, batch[_stampedPrefix.Length..], header, nowMs);
+            _producers.Record(header, nowMs);
 
             var endOffset = header.NextOffset;
             Interlocked.Exchange(ref _logEndOffset, endOffset);
@@ -131,6 +154,34 @@ internal sealed partial class PartitionLog : IDisposable
         {
             Volatile.Write(ref _lastFlushRequestMs, nowMs);
             _ = _flusher.FlushAsync(LogEndOffset);
+        }
+    }
+
+    /// <summary>Forgets idempotent producers idle longer than producer.id.expiration.ms.</summary>
+    public int ExpireProducers(long nowMs, long expirationMs)
+    {
+        lock (_appendLock)
+        {
+            return _disposed ? 0 : _producers.Expire(nowMs, expirationMs);
+        }
+    }
+
+    /// <summary>
+    /// After a restart, replays every batch header of the log into the producer state, so a retry of a batch
+    /// acknowledged before the restart is still recognised. Headers only: one 61-byte read per batch.
+    /// </summary>
+    private void RebuildProducerState()
+    {
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var segment in _segments)
+        {
+            long position = 0;
+            var limit = segment.Size;
+            while (segment.ReadHeaderAt(position, limit) is { } header)
+            {
+                _producers.Record(header, nowMs);
+                position += header.TotalSize;
+            }
         }
     }
 
