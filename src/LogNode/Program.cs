@@ -1,5 +1,6 @@
 using System.Net;
 using LogCluster.LogNode;
+using LogCluster.LogNode.Producers;
 using LogCluster.LogNode.Services;
 using LogCluster.LogNode.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -32,6 +33,7 @@ builder.Services.AddSingleton(sp => new LogManager(
     sp.GetRequiredService<TimeProvider>(),
     sp.GetRequiredService<ILogger<LogManager>>()));
 builder.Services.AddSingleton<NodeIdentity>();
+builder.Services.AddSingleton(sp => new ProducerIdAllocator(sp.GetRequiredService<LogManager>().DataDirectory));
 builder.Services.AddSingleton<ProduceHandler>();
 builder.Services.AddSingleton<FetchHandler>();
 builder.Services.AddSingleton<OffsetLookup>();

@@ -40,4 +40,33 @@ public sealed class IdempotentProduceTests
             Assert.Equal(2, (await client.FetchAllAsync(Topic, 0)).Count);
         }
     }
+
+    [Fact]
+    public async Task InitProducerId_NewProducersBeforeAndAfterASigkill_IdsNeverRepeatAndBumpsKeepTheId()
+    {
+        using var data = new TempDirectory();
+        await using var node = await LocalNode.StartAsync(data.Path);
+        var ids = new HashSet<long>();
+        using (var client = new NodeClient(node.Address))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var fresh = await client.Admin.InitProducerIdAsync(new InitProducerIdRequest { ProducerId = -1, ProducerEpoch = -1 });
+                Assert.Equal((ErrorCode.None, 0), (fresh.ErrorCode, fresh.ProducerEpoch));
+                Assert.True(ids.Add(fresh.ProducerId));
+            }
+            var bumped = await client.Admin.InitProducerIdAsync(new InitProducerIdRequest { ProducerId = ids.First(), ProducerEpoch = 0 });
+            Assert.Equal((ids.First(), 1), (bumped.ProducerId, bumped.ProducerEpoch));
+            var invalid = await client.Admin.InitProducerIdAsync(new InitProducerIdRequest { ProducerId = 5, ProducerEpoch = -1 });
+            Assert.Equal(ErrorCode.InvalidRequest, invalid.ErrorCode);
+        }
+
+        await node.KillAsync();
+        await node.StartAsync();
+        using (var client = new NodeClient(node.Address))
+        {
+            var afterRestart = await client.Admin.InitProducerIdAsync(new InitProducerIdRequest { ProducerId = -1, ProducerEpoch = -1 });
+            Assert.DoesNotContain(afterRestart.ProducerId, ids);
+        }
+    }
 }

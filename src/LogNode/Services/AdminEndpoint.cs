@@ -1,11 +1,12 @@
 using Grpc.Core;
+using LogCluster.LogNode.Producers;
 using LogCluster.LogNode.Storage;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Services;
 
 /// <summary>Metadata and topic administration. A single node is the controller and the leader of everything.</summary>
-internal sealed class AdminEndpoint(LogManager logs, NodeIdentity self) : AdminService.AdminServiceBase
+internal sealed class AdminEndpoint(LogManager logs, NodeIdentity self, ProducerIdAllocator producerIds) : AdminService.AdminServiceBase
 {
     public override Task<MetadataResponse> Metadata(MetadataRequest request, ServerCallContext context)
     {
@@ -58,6 +59,22 @@ internal sealed class AdminEndpoint(LogManager logs, NodeIdentity self) : AdminS
             response.Results.Add(new TopicResult { Name = name, ErrorCode = error, ErrorMessage = message });
         }
         return Task.FromResult(response);
+    }
+
+    public override Task<InitProducerIdResponse> InitProducerId(InitProducerIdRequest request, ServerCallContext context)
+    {
+        if ((request.ProducerId < 0) != (request.ProducerEpoch < 0) || request.ProducerEpoch > short.MaxValue)
+        {
+            return Task.FromResult(new InitProducerIdResponse
+            {
+                ErrorCode = ErrorCode.InvalidRequest,
+                ErrorMessage = $"producer_id and producer_epoch must both be -1 (new producer) or both be current values, got {request.ProducerId}/{request.ProducerEpoch}",
+                ProducerId = -1,
+                ProducerEpoch = -1,
+            });
+        }
+        var (id, epoch) = request.ProducerId < 0 ? producerIds.NewProducer() : producerIds.Bump(request.ProducerId, (short)request.ProducerEpoch);
+        return Task.FromResult(new InitProducerIdResponse { ErrorCode = ErrorCode.None, ProducerId = id, ProducerEpoch = epoch });
     }
 
     public override Task<ListTopicsResponse> ListTopics(ListTopicsRequest request, ServerCallContext context)
