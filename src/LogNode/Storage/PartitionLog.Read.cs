@@ -7,30 +7,39 @@ internal sealed partial class PartitionLog
     /// <paramref name="maxBytes"/> (the first batch is returned whole even when larger, so a reader always
     /// progresses) and never past the high watermark. Serves the stored bytes as they are: no re-encoding.
     /// </summary>
-    public ReadResult Read(long fetchOffset, int maxBytes)
+    public ReadResult Read(long fetchOffset, int maxBytes) => OnCurrentSegments(segments =>
+    {
+        var highWatermark = HighWatermark;
+        var start = segments[0].BaseOffset;
+        var end = LogEndOffset;
+        if (fetchOffset < start || fetchOffset > end)
+        {
+            return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: true);
+        }
+        if (fetchOffset >= highWatermark)
+        {
+            return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: false);
+        }
+        var bytes = ReadFromSegment(segments, fetchOffset, maxBytes, highWatermark);
+        return new ReadResult(bytes, highWatermark, start, end, OutOfRange: false);
+    });
+
+    /// <summary>
+    /// Runs a lock-free read on a snapshot of the segment list. When retention deletes a segment under it, the
+    /// read starts again on the current list; when the whole log was closed, it throws.
+    /// </summary>
+    private T OnCurrentSegments<T>(Func<LogSegment[], T> read)
     {
         while (true)
         {
             var segments = _segments;
-            var highWatermark = HighWatermark;
-            var start = segments[0].BaseOffset;
-            var end = LogEndOffset;
-            if (fetchOffset < start || fetchOffset > end)
-            {
-                return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: true);
-            }
-            if (fetchOffset >= highWatermark)
-            {
-                return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: false);
-            }
             try
             {
-                var bytes = ReadFromSegment(segments, fetchOffset, maxBytes, highWatermark);
-                return new ReadResult(bytes, highWatermark, start, end, OutOfRange: false);
+                return read(segments);
             }
             catch (ObjectDisposedException) when (!_disposed && !ReferenceEquals(segments, _segments))
             {
-                // Retention deleted the segment under us: look again with the current segment list.
+                // Retention deleted a segment under us: look again with the current segment list.
             }
         }
     }
@@ -75,21 +84,8 @@ internal sealed partial class PartitionLog
     /// Base offset of the first batch whose max timestamp is at or after <paramref name="timestampMs"/>
     /// (batch granularity: records inside that batch may be older), or null when there is none.
     /// </summary>
-    public long? OffsetForTimestamp(long timestampMs)
-    {
-        while (true)
-        {
-            var segments = _segments;
-            try
-            {
-                return OffsetForTimestamp(segments, timestampMs, HighWatermark);
-            }
-            catch (ObjectDisposedException) when (!_disposed && !ReferenceEquals(segments, _segments))
-            {
-                // Retention deleted a segment under us: look again with the current segment list.
-            }
-        }
-    }
+    public long? OffsetForTimestamp(long timestampMs) =>
+        OnCurrentSegments(segments => OffsetForTimestamp(segments, timestampMs, HighWatermark));
 
     private static long? OffsetForTimestamp(LogSegment[] segments, long timestampMs, long highWatermark)
     {

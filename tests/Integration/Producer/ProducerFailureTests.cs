@@ -20,15 +20,27 @@ public sealed class ProducerFailureTests
         RetryBackoffMax = TimeSpan.FromMilliseconds(200),
     };
 
+    /// <summary>A fresh node process with one topic; the caller disposes it.</summary>
+    private static async Task<LocalNode> StartNodeWithTopicAsync(TempDirectory data, string topic, Dictionary<string, string>? configs = null)
+    {
+        var node = await LocalNode.StartAsync(data.Path);
+        using var client = new NodeClient(node.Address);
+        await client.CreateTopicAsync(topic, configs: configs);
+        return node;
+    }
+
+    /// <summary>One acknowledged send caches metadata and opens the stream; then the node dies, so later sends can only queue or fail.</summary>
+    private static async Task WarmUpThenKillAsync(IProducer<string, string> producer, LocalNode node, string topic, string value = "warm-up")
+    {
+        await producer.Send(new ProducerRecord<string, string>(topic, null!, value)).WaitAsync(_testTimeout);
+        await node.KillAsync();
+    }
+
     [Fact]
     public async Task Send_NodeKilledAndRestartedMidStream_EveryRecordAcknowledgedAndInSendOrder()
     {
         using var data = new TempDirectory();
-        await using var node = await LocalNode.StartAsync(data.Path);
-        using (var client = new NodeClient(node.Address))
-        {
-            await client.CreateTopicAsync("failover", configs: new() { ["flush.messages"] = "1" });
-        }
+        await using var node = await StartNodeWithTopicAsync(data, "failover", new() { ["flush.messages"] = "1" });
         await using var producer = new ProducerBuilder<string, string>(ConfigFor(node) with { MaxInFlightRequestsPerConnection = 1 }).Build();
         var sends = new List<Task<RecordMetadata>>();
 
@@ -64,15 +76,10 @@ public sealed class ProducerFailureTests
     public async Task Send_NodeStaysDown_FailsWithMessageTimedOutWithinDeliveryTimeout()
     {
         using var data = new TempDirectory();
-        await using var node = await LocalNode.StartAsync(data.Path);
-        using (var client = new NodeClient(node.Address))
-        {
-            await client.CreateTopicAsync("down");
-        }
+        await using var node = await StartNodeWithTopicAsync(data, "down");
         var config = ConfigFor(node) with { DeliveryTimeout = TimeSpan.FromSeconds(3), RequestTimeout = TimeSpan.FromSeconds(1) };
         await using var producer = new ProducerBuilder<string, string>(config).Build();
-        await producer.Send(new ProducerRecord<string, string>("down", null!, "warm-up")).WaitAsync(_testTimeout);
-        await node.KillAsync();
+        await WarmUpThenKillAsync(producer, node, "down");
 
         var error = await Assert.ThrowsAsync<LogClusterException>(() => producer.Send(new ProducerRecord<string, string>("down", null!, "lost")).WaitAsync(_testTimeout));
 
@@ -83,15 +90,10 @@ public sealed class ProducerFailureTests
     public async Task Send_BufferMemoryFull_WaitsMaxBlockThenFailsWithQueueFull()
     {
         using var data = new TempDirectory();
-        await using var node = await LocalNode.StartAsync(data.Path);
-        using (var client = new NodeClient(node.Address))
-        {
-            await client.CreateTopicAsync("full");
-        }
+        await using var node = await StartNodeWithTopicAsync(data, "full");
         var config = ConfigFor(node) with { BufferMemory = 4_096, MaxBlock = TimeSpan.FromMilliseconds(500) };
         await using var producer = new ProducerBuilder<string, string>(config).Build();
-        await producer.Send(new ProducerRecord<string, string>("full", null!, "warm-up")).WaitAsync(_testTimeout);
-        await node.KillAsync();
+        await WarmUpThenKillAsync(producer, node, "full");
 
         // Nothing drains while the node is down: about 4 KiB of records fit, the next one waits and gives up.
         var value = new string('x', 1_000);
@@ -109,14 +111,9 @@ public sealed class ProducerFailureTests
     public async Task Send_CancelledBeforeItIsSent_RemovedFromItsBatchAndNeverWritten()
     {
         using var data = new TempDirectory();
-        await using var node = await LocalNode.StartAsync(data.Path);
-        using (var client = new NodeClient(node.Address))
-        {
-            await client.CreateTopicAsync("cancel");
-        }
+        await using var node = await StartNodeWithTopicAsync(data, "cancel");
         await using var producer = new ProducerBuilder<string, string>(ConfigFor(node) with { MaxInFlightRequestsPerConnection = 1 }).Build();
-        await producer.Send(new ProducerRecord<string, string>("cancel", null!, "first")).WaitAsync(_testTimeout);
-        await node.KillAsync();
+        await WarmUpThenKillAsync(producer, node, "cancel", "first");
         using var cancel = new CancellationTokenSource();
 
         // kept-1 goes out at once (idle node) and keeps failing while the node is down. With max.in.flight=1 the
@@ -141,14 +138,9 @@ public sealed class ProducerFailureTests
     public async Task Send_PerRecordDeliveryTimeout_ShortOneFailsWhileTheOthersWaitAndSucceed()
     {
         using var data = new TempDirectory();
-        await using var node = await LocalNode.StartAsync(data.Path);
-        using (var client = new NodeClient(node.Address))
-        {
-            await client.CreateTopicAsync("deadlines");
-        }
+        await using var node = await StartNodeWithTopicAsync(data, "deadlines");
         await using var producer = new ProducerBuilder<string, string>(ConfigFor(node)).Build();
-        await producer.Send(new ProducerRecord<string, string>("deadlines", null!, "warm-up")).WaitAsync(_testTimeout);
-        await node.KillAsync();
+        await WarmUpThenKillAsync(producer, node, "deadlines");
 
         var patient = producer.Send(new ProducerRecord<string, string>("deadlines", null!, "patient"));
         var hurried = producer.Send(new ProducerRecord<string, string>("deadlines", null!, "hurried") { DeliveryTimeout = TimeSpan.FromMilliseconds(300) });
