@@ -16,7 +16,7 @@ internal sealed class NodeIdentity(IServer server, IOptions<NodeOptions> options
             var bound = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? throw new InvalidOperationException("the server has not bound an address yet");
             var uri = new Uri(bound);
-            return (options.Value.AdvertisedHost ?? uri.Host, uri.Port);
+            return (options.Value.AdvertisedHost ?? uri.Host, options.Value.AdvertisedPort ?? uri.Port);
         }
     }
 }

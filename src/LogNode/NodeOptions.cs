@@ -17,6 +17,9 @@ public sealed class NodeOptions
     /// <summary>Host name clients should use for this node; defaults to the listen address.</summary>
     public string? AdvertisedHost { get; set; }
 
+    /// <summary>Port clients should use for this node (a proxy or a NAT in front of it); defaults to the bound port.</summary>
+    public int? AdvertisedPort { get; set; }
+
     /// <summary>Folder holding the topics' partitions and metadata.</summary>
     public string DataDir { get; set; } = "data";
 
@@ -40,6 +43,7 @@ public sealed class NodeOptions
         ["--node-id"] = "Node:NodeId",
         ["--listen"] = "Node:Listen",
         ["--advertised-host"] = "Node:AdvertisedHost",
+        ["--advertised-port"] = "Node:AdvertisedPort",
         ["--data-dir"] = "Node:DataDir",
         ["--retention-check-interval-ms"] = "Node:RetentionCheckIntervalMs",
     };

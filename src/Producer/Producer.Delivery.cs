@@ -34,6 +34,7 @@ internal sealed partial class Producer<TKey, TValue>
 
     private void Resolve(ProducerBatch batch, long baseOffset, Exception? failure)
     {
+        _accumulator.Settle(batch, succeeded: failure is null);
         List<PendingRecord> records;
         lock (_accumulator.Queue(batch.Partition).Lock)
         {
@@ -46,7 +47,7 @@ internal sealed partial class Producer<TKey, TValue>
         // A request that timed out in flight may still be writing the buffer: do not reuse it.
         var reuseBuffer = failure is null || !batch.WasSent || batch.Attempt.Task.IsCompleted;
         var runsUserCode = records.Exists(r => r.HasCallback);
-        _completions.Post(batch.Partition, batch.Sequence, inline: !runsUserCode, complete: () =>
+        _completions.Post(batch.Partition, batch.CreationOrder, inline: !runsUserCode, complete: () =>
         {
             for (var i = 0; i < records.Count; i++)
             {

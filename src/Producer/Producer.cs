@@ -39,7 +39,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _partitioner = PartitionerFactory.Create(config.Partitioner, config.BatchSize);
         _memory = new MemoryBudget(config.BufferMemory, time);
         _accumulator = new RecordAccumulator(config.CompressionType, config.BatchSize, time);
-        _sender = new Sender(config, _accumulator, _metadata, time, _wake);
+        var identity = config.IsIdempotent ? new ProducerIdentity(_metadata, time, config.RetryBackoff, _wake.Set, _abort.Token) : null;
+        identity?.Start();
+        _sender = new Sender(config, _accumulator, _metadata, time, _wake, identity);
         _delivery = new DeliveryFlow(config, _accumulator, time, _wake.Set, _metadata.Invalidate);
         _completions = new CompletionDispatcher($"logcluster-producer-{config.ClientId}-completions");
         _senderLoop = Task.Run(() => _sender.RunAsync(_abort.Token));

@@ -51,7 +51,7 @@ public sealed partial record ProducerConfig
             (c, k, v) => c with { MaxInFlightRequestsPerConnection = ParseInt32(k, v, min: 1) },
             c => Format(c.MaxInFlightRequestsPerConnection)),
         new("enable.idempotence", (c, k, v) => c with { EnableIdempotence = ParseBoolean(k, v) },
-            c => Format(c.EnableIdempotence)),
+            c => c.EnableIdempotence is { } enabled ? Format(enabled) : null),
         new("compression.type", (c, k, v) => c with { CompressionType = _compressionTypes.Parse(k, v) },
             c => _compressionTypes.Format(c.CompressionType)),
         new("max.request.size", (c, k, v) => c with { MaxRequestSize = ParseInt32(k, v, min: 1024) },
@@ -88,7 +88,8 @@ public sealed partial record ProducerConfig
 
     /// <summary>
     /// Every key with its effective value (durations in whole milliseconds), for logging a config or storing it;
-    /// <see cref="FromProperties"/> of the result equals this config when it is valid.
+    /// <see cref="FromProperties"/> of the result equals this config when it is valid. enable.idempotence is listed
+    /// only when set, because leaving it unset has a meaning of its own.
     /// </summary>
     public IReadOnlyDictionary<string, string> ToProperties() => _keys.ToProperties(this);
 

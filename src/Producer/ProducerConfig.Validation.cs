@@ -14,12 +14,9 @@ public sealed partial record ProducerConfig
     {
         _keys.CheckValues(this);
 
-        if (EnableIdempotence)
+        if (EnableIdempotence == true)
         {
-            throw new ArgumentException(
-                "enable.idempotence=true is not supported by this version yet: it lands with the idempotent producer. " +
-                "Leave enable.idempotence false (the default); with acks=all and retries no acknowledged record is lost, " +
-                "but a retried batch may be written twice");
+            CheckIdempotenceCompatible();
         }
         if (DeliveryTimeout < Linger + RequestTimeout)
         {
@@ -34,6 +31,33 @@ public sealed partial record ProducerConfig
             throw new ArgumentException(
                 $"retry.backoff.max.ms ({FormatMilliseconds(RetryBackoffMax)}) must be at least retry.backoff.ms " +
                 $"({FormatMilliseconds(RetryBackoff)}): it caps the backoff that starts at retry.backoff.ms");
+        }
+    }
+
+    /// <summary>
+    /// enable.idempotence=true set explicitly: a setting that breaks it is a mistake to report, not to work around
+    /// (left unset, the same setting only turns idempotence off, as in Kafka).
+    /// </summary>
+    private void CheckIdempotenceCompatible()
+    {
+        const string Why = "enable.idempotence=true needs ";
+        const string Fix = "; change that setting, or set enable.idempotence=false to send without idempotence";
+        if (Acks != Acks.All)
+        {
+            throw new ArgumentException(
+                $"{Why}acks=all, got acks={_acks.Format(Acks)}: only a write acknowledged after it is stored can be " +
+                $"deduplicated when it is retried{Fix}");
+        }
+        if (MaxInFlightRequestsPerConnection > MaxInFlightWithIdempotence)
+        {
+            throw new ArgumentException(
+                $"{Why}max.in.flight.requests.per.connection <= {MaxInFlightWithIdempotence}, got " +
+                $"{MaxInFlightRequestsPerConnection}: a node remembers the last {MaxInFlightWithIdempotence} batches " +
+                $"of each producer per partition, so a retry of an older one could be written twice{Fix}");
+        }
+        if (Retries == 0)
+        {
+            throw new ArgumentException($"{Why}retries > 0, got retries=0: idempotence exists to make retries safe{Fix}");
         }
     }
 

@@ -49,8 +49,18 @@ public sealed partial record ProducerConfig
     /// <summary><c>max.in.flight.requests.per.connection</c>: unacknowledged requests per node; 1 keeps order across retries.</summary>
     public int MaxInFlightRequestsPerConnection { get; init; } = 5;
 
-    /// <summary><c>enable.idempotence</c>: exactly-once per partition; arrives with the idempotent producer (false until then).</summary>
-    public bool EnableIdempotence { get; init; }
+    /// <summary>
+    /// <c>enable.idempotence</c>: each record written once and in send order per partition, whatever is retried.
+    /// Unset (null) means Kafka's default: on, unless acks, max.in.flight.requests.per.connection or retries is set
+    /// to a value it cannot work with, which turns it off. Set true, such a value fails at build instead.
+    /// </summary>
+    public bool? EnableIdempotence { get; init; }
+
+    /// <summary>Whether the producer stamps batches with a producer id, epoch and sequences (the rule of <see cref="EnableIdempotence"/>).</summary>
+    internal bool IsIdempotent => EnableIdempotence ?? (Acks == Acks.All && MaxInFlightRequestsPerConnection <= MaxInFlightWithIdempotence && Retries > 0);
+
+    /// <summary>A node remembers the last five batches of each producer per partition, so no more may be unanswered.</summary>
+    internal const int MaxInFlightWithIdempotence = 5;
 
     /// <summary><c>compression.type</c>: none, gzip, snappy, lz4 or zstd, per batch.</summary>
     public CompressionType CompressionType { get; init; } = CompressionType.None;

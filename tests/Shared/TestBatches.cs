@@ -24,7 +24,7 @@ internal static class TestBatches
     public static byte[] MakeIdempotent(long producerId, short epoch, int baseSequence, int records = 3)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        var builder = new RecordBatchBuilder(buffer, CompressionType.None, producerId, epoch, baseSequence);
+        var builder = new RecordBatchBuilder(buffer, CompressionType.None) { Producer = new BatchProducer(producerId, epoch, baseSequence) };
         for (var r = 0; r < records; r++)
         {
             builder.Append(1_700_000_000_000 + r, key: null, Encoding.UTF8.GetBytes($"p{producerId}-e{epoch}-s{baseSequence + r}"));

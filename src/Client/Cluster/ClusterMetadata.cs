@@ -70,8 +70,20 @@ internal sealed class ClusterMetadata : IDisposable
         return layout;
     }
 
-    /// <summary>Asks the known nodes, then the bootstrap servers, until one answers.</summary>
-    private async Task<MetadataResponse> QueryAsync(string topic, CancellationToken cancellationToken)
+    private Task<MetadataResponse> QueryAsync(string topic, CancellationToken cancellationToken) =>
+        AskAnyNodeAsync(
+            "a metadata request",
+            (admin, token) => admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: token).ResponseAsync,
+            cancellationToken);
+
+    /// <summary>
+    /// Sends an admin request to the known nodes, then the bootstrap servers, until one answers. Throws
+    /// <see cref="LogClusterException"/> with NETWORK_EXCEPTION, naming <paramref name="what"/>, when none does.
+    /// </summary>
+    public async Task<TResponse> AskAnyNodeAsync<TResponse>(
+        string what,
+        Func<AdminService.AdminServiceClient, CancellationToken, Task<TResponse>> call,
+        CancellationToken cancellationToken)
     {
         RpcException? last = null;
         var candidates = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct();
@@ -79,15 +91,14 @@ internal sealed class ClusterMetadata : IDisposable
         {
             try
             {
-                var admin = new AdminService.AdminServiceClient(Channel(host, port));
-                return await admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return await call(new AdminService.AdminServiceClient(Channel(host, port)), cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal)
             {
                 last = e;
             }
         }
-        throw new LogClusterException(ErrorCode.NetworkException, $"no node answered a metadata request ({last?.Status.Detail ?? "no servers"})", last);
+        throw new LogClusterException(ErrorCode.NetworkException, $"no node answered {what} ({last?.Status.Detail ?? "no servers"})", last);
     }
 
     public void Dispose()

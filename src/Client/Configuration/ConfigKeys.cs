@@ -3,11 +3,11 @@ namespace LogCluster.Client.Configuration;
 /// <summary>One configuration key: how its value is read into a config record and written back out.</summary>
 /// <param name="Name">The Kafka key, e.g. <c>linger.ms</c>.</param>
 /// <param name="Parse">Returns the config with the value applied: (config, key, value). Throws on a bad value.</param>
-/// <param name="Format">The config's effective value as the key's canonical string.</param>
+/// <param name="Format">The config's value as the key's canonical string; null when the key is unset and its default depends on other keys.</param>
 internal sealed record ConfigKey<TConfig>(
     string Name,
     Func<TConfig, string, string, TConfig> Parse,
-    Func<TConfig, string> Format);
+    Func<TConfig, string?> Format);
 
 /// <summary>
 /// The keys of one config record (producer or consumer). Being the one place where each key is parsed and
@@ -58,13 +58,16 @@ internal sealed class ConfigKeys<TConfig>
         return config;
     }
 
-    /// <summary>Every key with its effective value, in table order.</summary>
+    /// <summary>Every key with its value, in table order; unset keys are left out.</summary>
     public IReadOnlyDictionary<string, string> ToProperties(TConfig config)
     {
         var properties = new Dictionary<string, string>(_keys.Length, StringComparer.Ordinal);
         foreach (var key in _keys)
         {
-            properties.Add(key.Name, key.Format(config));
+            if (key.Format(config) is { } value)
+            {
+                properties.Add(key.Name, value);
+            }
         }
         return properties;
     }
@@ -74,7 +77,10 @@ internal sealed class ConfigKeys<TConfig>
     {
         foreach (var key in _keys)
         {
-            key.Parse(config, key.Name, key.Format(config));
+            if (key.Format(config) is { } value)
+            {
+                key.Parse(config, key.Name, value);
+            }
         }
     }
 }

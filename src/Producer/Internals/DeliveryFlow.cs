@@ -29,7 +29,9 @@ internal sealed class DeliveryFlow
         {
             builder.AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<LogClusterException>(e => e.IsRetriable),
+                // An idempotent producer's batch refused as out of order waits for the batches before it (PartitionSequences).
+                ShouldHandle = new PredicateBuilder().Handle<LogClusterException>(e =>
+                    e.IsRetriable || (config.IsIdempotent && e.ErrorCode == ErrorCode.OutOfOrderSequenceNumber)),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = config.RetryBackoff,
@@ -58,6 +60,7 @@ internal sealed class DeliveryFlow
             {
                 return result.BaseOffset;
             }
+            _accumulator.AttemptFailed(batch, result.Error);
             if (result.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable or ErrorCode.FencedLeaderEpoch)
             {
                 _metadataStale(batch.Partition.Topic);

@@ -3,7 +3,8 @@ namespace LogCluster.Producer.Internals;
 /// <summary>
 /// One partition's batches, oldest first, guarded by <see cref="Lock"/>. <see cref="InDelivery"/> counts drained
 /// batches not yet resolved; with max.in.flight=1 the partition is muted while it is not zero, so a retried
-/// batch is always sent before the next one (ordering across retries).
+/// batch is always sent before the next one (ordering across retries). An idempotent producer also keeps the
+/// partition's <see cref="Sequences"/> here.
 /// </summary>
 internal sealed class PartitionQueue(PartitionKey partition)
 {
@@ -15,6 +16,8 @@ internal sealed class PartitionQueue(PartitionKey partition)
 
     public int InDelivery { get; set; }
 
-    /// <summary>The next batch's <see cref="ProducerBatch.Sequence"/>.</summary>
-    public long NextSequence { get; set; }
+    /// <summary>The next batch's <see cref="ProducerBatch.CreationOrder"/>.</summary>
+    public long NextCreationOrder { get; set; }
+
+    public PartitionSequences Sequences { get; } = new();
 }

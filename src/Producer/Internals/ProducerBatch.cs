@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using LogCluster.Protocol.Compression;
 using LogCluster.Protocol.Records;
 
@@ -19,10 +20,10 @@ internal sealed class ProducerBatch
     private RecordBatchBuilder _builder;
     private int _released;
 
-    public ProducerBatch(PartitionKey partition, long sequence, CompressionType compression, int batchSize, TimeProvider time, ArrayBufferWriter<byte> buffer)
+    public ProducerBatch(PartitionKey partition, long creationOrder, CompressionType compression, int batchSize, TimeProvider time, ArrayBufferWriter<byte> buffer)
     {
         Partition = partition;
-        Sequence = sequence;
+        CreationOrder = creationOrder;
         _compression = compression;
         _batchSize = batchSize;
         _time = time;
@@ -34,8 +35,8 @@ internal sealed class ProducerBatch
 
     public PartitionKey Partition { get; }
 
-    /// <summary>Creation order within the partition: completions are delivered in this order.</summary>
-    public long Sequence { get; }
+    /// <summary>Creation order within the partition: completions are delivered, and retries queued, in this order.</summary>
+    public long CreationOrder { get; }
 
     public List<PendingRecord> Records { get; } = [];
 
@@ -53,6 +54,18 @@ internal sealed class ProducerBatch
 
     /// <summary>Sent at least once (so an outcome may exist on a node even if none arrives).</summary>
     public bool WasSent { get; private set; }
+
+    /// <summary>An idempotent producer's id, epoch and base sequence for this batch, from its first drain; null before.</summary>
+    public BatchProducer? Producer { get; set; }
+
+    /// <summary>Drained, and its attempt has no outcome yet.</summary>
+    public bool InFlight { get; set; }
+
+    /// <summary>Its last attempt failed and it is not back in its queue yet (Polly's backoff, or giving up).</summary>
+    public bool AwaitingRetry { get; set; }
+
+    /// <summary>A node may hold it: sent, and no node answer since has said it was refused.</summary>
+    public bool MayBeWritten { get; set; }
 
     /// <summary>Counted in its queue's <see cref="PartitionQueue.InDelivery"/> (drained and not requeued or resolved).</summary>
     public bool CountsInDelivery { get; set; }
@@ -117,14 +130,25 @@ internal sealed class ProducerBatch
         IsFull = EstimatedBytes >= _batchSize;
     }
 
-    /// <summary>Closes the batch and, the first time, encodes its header and CRC; a retry resends the same bytes.</summary>
+    /// <summary>
+    /// Closes the batch and, the first time, encodes its header and CRC; a retry resends the same bytes. A batch
+    /// whose producer fields changed since (a new epoch after a gap) gets them written in and a new CRC.
+    /// </summary>
     public ReadOnlyMemory<byte> Drain()
     {
         IsClosed = true;
         WasSent = true;
+        InFlight = true;
+        MayBeWritten = true;
+        var producer = Producer ?? BatchProducer.None;
         if (Bytes.IsEmpty)
         {
+            _builder.Producer = producer;
             Bytes = _builder.Build();
+        }
+        else if (RecordBatchHeader.Read(Bytes.Span).Producer != producer)
+        {
+            RecordBatchHeader.RestampProducer(MemoryMarshal.AsMemory(Bytes).Span, producer);
         }
         return Bytes;
     }

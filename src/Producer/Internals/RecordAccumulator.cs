@@ -37,7 +37,7 @@ internal sealed class RecordAccumulator(CompressionType compression, int batchSi
             {
                 return null;
             }
-            var batch = new ProducerBatch(partition, queue.NextSequence++, compression, batchSize, time, RentBuffer());
+            var batch = new ProducerBatch(partition, queue.NextCreationOrder++, compression, batchSize, time, RentBuffer());
             batch.TryAppend(record, deadlineTimestamp);
             queue.Batches.AddLast(batch);
             _incomplete[batch] = 0;
@@ -72,7 +72,17 @@ internal sealed class RecordAccumulator(CompressionType compression, int batchSi
         return true;
     }
 
-    /// <summary>Puts a batch back at the head of its queue for another attempt, ahead of newer batches.</summary>
+    /// <summary>An attempt of the batch failed (its retry, if any, comes after Polly's backoff).</summary>
+    public void AttemptFailed(ProducerBatch batch, Protocol.V1.ErrorCode error)
+    {
+        var queue = Queue(batch.Partition);
+        lock (queue.Lock)
+        {
+            queue.Sequences.OnAttemptFailed(batch, error);
+        }
+    }
+
+    /// <summary>Puts a batch back in its queue for another attempt, in creation order: ahead of newer batches, behind older retries.</summary>
     public void Requeue(ProducerBatch batch)
     {
         var queue = Queue(batch.Partition);
@@ -83,7 +93,30 @@ internal sealed class RecordAccumulator(CompressionType compression, int batchSi
                 batch.CountsInDelivery = false;
                 queue.InDelivery--;
             }
-            queue.Batches.AddFirst(batch);
+            queue.Sequences.OnRequeued(batch);
+            var next = queue.Batches.First;
+            while (next is not null && next.Value.CreationOrder < batch.CreationOrder)
+            {
+                next = next.Next;
+            }
+            if (next is null)
+            {
+                queue.Batches.AddLast(batch);
+            }
+            else
+            {
+                queue.Batches.AddBefore(next, batch);
+            }
+        }
+    }
+
+    /// <summary>The batch has its outcome (before its records are completed): its sequence is settled.</summary>
+    public void Settle(ProducerBatch batch, bool succeeded)
+    {
+        var queue = Queue(batch.Partition);
+        lock (queue.Lock)
+        {
+            queue.Sequences.OnSettled(batch, succeeded);
         }
     }
 

@@ -11,13 +11,16 @@ namespace LogCluster.Producer.Internals;
 /// Ready means: full, or lingered for linger.ms, or flushing/closing, or — "send now when idle, batch while
 /// busy" — its node has nothing in flight: a lone record goes out at once, and while requests are in flight the
 /// next records gather into batches that leave when a response frees the node or linger.ms passes.
+/// An idempotent producer (with an <see cref="ProducerIdentity"/>) drains a batch only when its partition's
+/// <see cref="PartitionSequences"/> allow it, and stamps it with its sequence then.
 /// </summary>
 internal sealed class Sender(
     ProducerConfig config,
     RecordAccumulator accumulator,
     ClusterMetadata metadata,
     TimeProvider time,
-    WakeSignal wake)
+    WakeSignal wake,
+    ProducerIdentity? identity)
 {
     private readonly Dictionary<NodeAddress, NodeConnection> _connections = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _refreshes = new(StringComparer.Ordinal);
@@ -85,8 +88,13 @@ internal sealed class Sender(
         var wakeAt = long.MaxValue;
         var byNode = new Dictionary<NodeConnection, (List<ProducerBatch> Batches, long Bytes, bool Idle)>();
         var urgent = _closing || Volatile.Read(ref _flushes) > 0;
+        var producer = identity?.Current;
         foreach (var queue in accumulator.Queues)
         {
+            if (identity is not null && CloseGap(queue, identity))
+            {
+                producer = identity.Current;
+            }
             if (Leader(queue.Partition) is not { } connection)
             {
                 continue;
@@ -119,6 +127,10 @@ internal sealed class Sender(
                     wakeAt = now;
                     continue;
                 }
+                if (identity is not null && !queue.Sequences.TryAssign(head, producer))
+                {
+                    continue;
+                }
                 queue.Batches.RemoveFirst();
                 head.Drain();
                 head.CountsInDelivery = true;
@@ -129,6 +141,24 @@ internal sealed class Sender(
             byNode[connection] = request;
         }
         return ([.. byNode.Where(r => r.Value.Batches.Count > 0).Select(r => (r.Key, r.Value.Batches))], wakeAt);
+    }
+
+    /// <summary>Settles a sequence gap once it is certain, moving the producer to a new epoch; true if it did.</summary>
+    private static bool CloseGap(PartitionQueue queue, ProducerIdentity identity)
+    {
+        ProducerIdAndEpoch? abandoned;
+        lock (queue.Lock)
+        {
+            if (!queue.Sequences.TryCloseGap(out abandoned))
+            {
+                return false;
+            }
+        }
+        if (abandoned is { } stale)
+        {
+            identity.BumpFrom(stale);
+        }
+        return true;
     }
 
     /// <summary>The connection to the partition's leader, or null (and a metadata refresh) when none is known.</summary>

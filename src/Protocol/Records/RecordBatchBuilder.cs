@@ -20,9 +20,6 @@ public sealed class RecordBatchBuilder
     private readonly ArrayBufferWriter<byte> _buffer;
     private readonly ArrayBufferWriter<byte>? _uncompressed;
     private readonly CompressionType _compression;
-    private readonly long _producerId;
-    private readonly short _producerEpoch;
-    private readonly int _baseSequence;
     private readonly bool _isTransactional;
     private int _start;
     private int _recordBytes;
@@ -33,9 +30,6 @@ public sealed class RecordBatchBuilder
     public RecordBatchBuilder(
         ArrayBufferWriter<byte> buffer,
         CompressionType compression = CompressionType.None,
-        long producerId = NoProducerId,
-        short producerEpoch = NoProducerEpoch,
-        int baseSequence = NoSequence,
         bool isTransactional = false)
     {
         ArgumentNullException.ThrowIfNull(buffer);
@@ -46,13 +40,16 @@ public sealed class RecordBatchBuilder
         _buffer = buffer;
         _uncompressed = compression == CompressionType.None ? null : new ArrayBufferWriter<byte>();
         _compression = compression;
-        _producerId = producerId;
-        _producerEpoch = producerEpoch;
-        _baseSequence = baseSequence;
         _isTransactional = isTransactional;
     }
 
     public int RecordCount { get; private set; }
+
+    /// <summary>
+    /// The producer fields written by <see cref="Build"/>. Settable until then, because an idempotent producer
+    /// learns a batch's sequence only when the batch leaves, long after its first record was appended.
+    /// </summary>
+    public BatchProducer Producer { get; set; } = BatchProducer.None;
 
     /// <summary>
     /// Bytes of the batch if it were built now without compression, for batch.size decisions; compression
@@ -145,9 +142,7 @@ public sealed class RecordBatchBuilder
         BinaryPrimitives.WriteInt32BigEndian(batch[LastOffsetDeltaOffset..], RecordCount - 1);
         BinaryPrimitives.WriteInt64BigEndian(batch[BaseTimestampOffset..], _baseTimestamp);
         BinaryPrimitives.WriteInt64BigEndian(batch[MaxTimestampOffset..], _maxTimestamp);
-        BinaryPrimitives.WriteInt64BigEndian(batch[ProducerIdOffset..], _producerId);
-        BinaryPrimitives.WriteInt16BigEndian(batch[ProducerEpochOffset..], _producerEpoch);
-        BinaryPrimitives.WriteInt32BigEndian(batch[BaseSequenceOffset..], _baseSequence);
+        RecordBatchHeader.WriteProducerFields(batch, Producer);
         BinaryPrimitives.WriteInt32BigEndian(batch[RecordCountOffset..], RecordCount);
         // Last: the CRC covers every field from the attributes on.
         BinaryPrimitives.WriteUInt32BigEndian(batch[CrcOffset..], RecordBatchHeader.ComputeCrc(batch));

@@ -33,6 +33,8 @@ public readonly record struct RecordBatchHeader(
 
     public bool IsControl => (Attributes & ControlFlag) != 0;
 
+    public BatchProducer Producer => new(ProducerId, ProducerEpoch, BaseSequence);
+
     /// <summary>Decodes the header; <paramref name="batch"/> must hold at least <see cref="HeaderSize"/> bytes.</summary>
     public static RecordBatchHeader Read(ReadOnlySpan<byte> batch)
     {
@@ -58,6 +60,23 @@ public readonly record struct RecordBatchHeader(
 
     /// <summary>CRC-32C of the checksummed part of <paramref name="batch"/> (attributes to end).</summary>
     public static uint ComputeCrc(ReadOnlySpan<byte> batch) => Crc32C.Compute(batch[AttributesOffset..]);
+
+    /// <summary>
+    /// Gives a built batch other producer fields and a new CRC: an idempotent producer that had to start a new
+    /// epoch sends batches the node refused again under new sequence numbers.
+    /// </summary>
+    public static void RestampProducer(Span<byte> batch, BatchProducer producer)
+    {
+        WriteProducerFields(batch, producer);
+        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcOffset..], ComputeCrc(batch));
+    }
+
+    internal static void WriteProducerFields(Span<byte> batch, BatchProducer producer)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(batch[ProducerIdOffset..], producer.ProducerId);
+        BinaryPrimitives.WriteInt16BigEndian(batch[ProducerEpochOffset..], producer.ProducerEpoch);
+        BinaryPrimitives.WriteInt32BigEndian(batch[BaseSequenceOffset..], producer.BaseSequence);
+    }
 
     /// <summary>
     /// Overwrites the two leader-owned fields outside the CRC. Only the first

@@ -93,7 +93,6 @@ public class ProducerConfigTests
             ["retry.backoff.ms"] = "100",
             ["retry.backoff.max.ms"] = "1000",
             ["max.in.flight.requests.per.connection"] = "5",
-            ["enable.idempotence"] = "false",
             ["compression.type"] = "none",
             ["max.request.size"] = "1048576",
             ["metadata.max.age.ms"] = "300000",
@@ -279,13 +278,40 @@ public class ProducerConfigTests
         (config with { DeliveryTimeout = TimeSpan.FromMilliseconds(30_100) }).Validate();
     }
 
-    [Fact]
-    public void Validate_EnableIdempotence_ThrowsSayingNotSupportedYet()
+    [Theory]
+    [InlineData(Acks.Leader, 5, 3, "enable.idempotence=true needs acks=all, got acks=1")]
+    [InlineData(Acks.None, 5, 3, "enable.idempotence=true needs acks=all, got acks=0")]
+    [InlineData(Acks.All, 6, 3, "enable.idempotence=true needs max.in.flight.requests.per.connection <= 5, got 6")]
+    [InlineData(Acks.All, 5, 0, "enable.idempotence=true needs retries > 0, got retries=0")]
+    public void Validate_ExplicitIdempotenceWithConflictingSetting_ThrowsNamingBoth(Acks acks, int maxInFlight, int retries, string message)
     {
-        var error = Assert.Throws<ArgumentException>((_valid with { EnableIdempotence = true }).Validate);
+        var config = _valid with { EnableIdempotence = true, Acks = acks, MaxInFlightRequestsPerConnection = maxInFlight, Retries = retries };
 
-        Assert.Contains("enable.idempotence=true is not supported by this version yet", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Leave enable.idempotence false", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<ArgumentException>(config.Validate);
+
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+        Assert.Contains("set enable.idempotence=false", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Acks.Leader, 5, 3)]
+    [InlineData(Acks.All, 6, 3)]
+    [InlineData(Acks.All, 5, 0)]
+    public void IsIdempotent_UnsetWithConflictingSetting_IsOffAndValid(Acks acks, int maxInFlight, int retries)
+    {
+        var config = _valid with { Acks = acks, MaxInFlightRequestsPerConnection = maxInFlight, Retries = retries };
+
+        config.Validate();
+
+        Assert.False(config.IsIdempotent);
+    }
+
+    [Fact]
+    public void IsIdempotent_Defaults_IsOn()
+    {
+        Assert.True(_valid.IsIdempotent);
+        Assert.True((_valid with { EnableIdempotence = true, MaxInFlightRequestsPerConnection = 1 }).IsIdempotent);
+        Assert.False((_valid with { EnableIdempotence = false }).IsIdempotent);
     }
 
     [Fact]

@@ -64,8 +64,10 @@ public class RecordBatchRoundTripTests
     [MemberData(nameof(AllCompressionTypes))]
     public void Build_ProducerFields_AreWrittenToTheHeader(CompressionType compression)
     {
-        var builder = new RecordBatchBuilder(new ArrayBufferWriter<byte>(), compression,
-            producerId: 42, producerEpoch: 3, baseSequence: 7, isTransactional: true);
+        var builder = new RecordBatchBuilder(new ArrayBufferWriter<byte>(), compression, isTransactional: true)
+        {
+            Producer = new BatchProducer(ProducerId: 42, ProducerEpoch: 3, BaseSequence: 7),
+        };
         builder.Append(100, null, [1]);
         builder.Append(250, null, [2]);
         builder.Append(200, null, [3]);
@@ -84,6 +86,24 @@ public class RecordBatchRoundTripTests
         Assert.Equal((short)3, header.ProducerEpoch);
         Assert.Equal(7, header.BaseSequence);
         Assert.Equal(3, header.RecordCount);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllCompressionTypes))]
+    public void RestampProducer_NewFieldsAndCrc_ReadBackValidWithTheSameRecords(CompressionType compression)
+    {
+        var builder = new RecordBatchBuilder(new ArrayBufferWriter<byte>(), compression) { Producer = new BatchProducer(42, 3, 7) };
+        builder.Append(100, [9], [1]);
+        builder.Append(200, null, [2]);
+        var batch = builder.Build().ToArray();
+        var recordsBefore = RecordBatchReader.ReadRecords(batch).Select(r => (Convert.ToHexString(r.Key ?? []), Convert.ToHexString(r.Value ?? []))).ToList();
+
+        RecordBatchHeader.RestampProducer(batch, new BatchProducer(43, 0, 0));
+
+        var header = RecordBatchHeader.Read(batch);
+        Assert.Equal((43L, (short)0, 0), (header.ProducerId, header.ProducerEpoch, header.BaseSequence));
+        Assert.Equal(RecordBatchHeader.ComputeCrc(batch), header.Crc);
+        Assert.Equal(recordsBefore, RecordBatchReader.ReadRecords(batch).Select(r => (Convert.ToHexString(r.Key ?? []), Convert.ToHexString(r.Value ?? []))).ToList());
     }
 
     [Fact]
