@@ -20,7 +20,7 @@ internal static class CompareCommand
             {
                 var data = Path.Combine(Path.GetTempPath(), "logcluster-bench-" + Guid.NewGuid().ToString("N"));
                 var server = target == "baseline"
-                    ? await LocalNode.StartAsync(typeof(CompareCommand).Assembly.Location, data, "--ack-only-server")
+                    ? await LocalNode.StartProgramAsync(typeof(CompareCommand).Assembly.Location, data, "--ack-only-server")
                     : await LocalNode.StartAsync(data);
                 await using (server)
                 {

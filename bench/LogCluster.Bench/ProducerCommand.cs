@@ -17,18 +17,20 @@ internal static class ProducerCommand
         (ProducerScenario.All[1], Scenario.All[1], false),
         (ProducerScenario.All[2], Scenario.All[2], true),
         (ProducerScenario.All[3], Scenario.All[4], false),
+        (ProducerScenario.All[4], Scenario.All[1], false),
+        (ProducerScenario.All[5], Scenario.All[2], true),
     ];
 
     public static async Task<int> RunAsync(int repeats, TimeSpan warmup, TimeSpan measure)
     {
         var sdk = _pairs.ToDictionary(p => p.Sdk, _ => new List<RunResult>());
-        var baseline = _pairs.ToDictionary(p => p.Baseline, _ => new List<RunResult>());
+        var baseline = _pairs.Select(p => p.Baseline).Distinct().ToDictionary(s => s, _ => new List<RunResult>());
         for (var repeat = 0; repeat < repeats; repeat++)
         {
             var data = Path.Combine(Path.GetTempPath(), "logcluster-bench-" + Guid.NewGuid().ToString("N"));
-            await using (var server = await LocalNode.StartAsync(typeof(ProducerCommand).Assembly.Location, data, "--ack-only-server"))
+            await using (var server = await LocalNode.StartProgramAsync(typeof(ProducerCommand).Assembly.Location, data, "--ack-only-server"))
             {
-                foreach (var (_, scenario, _) in _pairs)
+                foreach (var scenario in baseline.Keys)
                 {
                     baseline[scenario].Add(Report(repeat, "baseline", scenario.Name, await LoadGenerator.RunAsync(server.Address, scenario, warmup, measure)));
                 }
@@ -54,6 +56,17 @@ internal static class ProducerCommand
                 : $"{Median(runs, r => r.RecordsPerSecond) / Median(baseRuns, r => r.RecordsPerSecond):F2}x rec/s";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {scenario.Name} | {Median(runs, r => r.RecordsPerSecond):N0} | {Median(runs, r => r.MegabytesPerSecond):N1} | {Median(runs, r => r.P50Micros):N0} | {Median(runs, r => r.P99Micros):N0} | raw wire, ack-only: {reference.Name} | {Median(baseRuns, r => r.RecordsPerSecond):N0} | {Median(baseRuns, r => r.P50Micros):N0} | {ratio} |"));
+        }
+        Console.WriteLine();
+        Console.WriteLine("| idempotent scenario | plain scenario (acks=1, same run) | ratio |");
+        Console.WriteLine("|---|---|---|");
+        foreach (var (idempotent, _, latency) in _pairs.Where(p => p.Sdk.Idempotent))
+        {
+            var plain = _pairs.Single(p => !p.Sdk.Idempotent && p.Sdk.RecordBytes == idempotent.RecordBytes && p.Sdk.SyncThreads == idempotent.SyncThreads).Sdk;
+            var ratio = latency
+                ? $"{Median(sdk[idempotent], r => r.P50Micros) / Median(sdk[plain], r => r.P50Micros):F2}x p50"
+                : $"{Median(sdk[idempotent], r => r.RecordsPerSecond) / Median(sdk[plain], r => r.RecordsPerSecond):F2}x rec/s";
+            Console.WriteLine($"| {idempotent.Name} | {plain.Name} | {ratio} |");
         }
         return 0;
     }

@@ -4,8 +4,12 @@ using LogCluster.Producer;
 
 namespace LogCluster.Bench;
 
-/// <summary>One producer-SDK scenario: async with callbacks (Send blocks on buffer.memory), or sync from N threads.</summary>
-internal sealed record ProducerScenario(string Name, int RecordBytes, int SyncThreads)
+/// <summary>
+/// One producer-SDK scenario: async with callbacks (Send blocks on buffer.memory), or sync from N threads. Plain
+/// scenarios use acks=1, which leaves idempotence off; idempotent ones use the defaults (acks=all, idempotence on),
+/// which on one node cost the same wait for the ack, so the difference is the idempotent producer's own.
+/// </summary>
+internal sealed record ProducerScenario(string Name, int RecordBytes, int SyncThreads, bool Idempotent = false)
 {
     public bool IsSync => SyncThreads > 0;
 
@@ -15,6 +19,8 @@ internal sealed record ProducerScenario(string Name, int RecordBytes, int SyncTh
         new("SDK async 100 B records (callbacks)", 100, 0),
         new("SDK sync 100 B records, 1 thread", 100, 1),
         new("SDK sync 1 KiB records, 64 threads", 1024, 64),
+        new("SDK async 100 B records (callbacks), idempotent", 100, 0, Idempotent: true),
+        new("SDK sync 100 B records, 1 thread, idempotent", 100, 1, Idempotent: true),
     ];
 }
 
@@ -23,7 +29,7 @@ internal static class ProducerLoad
     /// <summary>Sends for warm-up + measure; counts records acknowledged inside the measured window.</summary>
     public static async Task<RunResult> RunAsync(int port, string topic, ProducerScenario scenario, TimeSpan warmup, TimeSpan measure)
     {
-        var config = new ProducerConfig { BootstrapServers = $"127.0.0.1:{port}", Acks = Acks.Leader, ClientId = "bench" };
+        var config = new ProducerConfig { BootstrapServers = $"127.0.0.1:{port}", Acks = scenario.Idempotent ? Acks.All : Acks.Leader, ClientId = "bench" };
         await using var producer = new ProducerBuilder<byte[], byte[]>(config).Build();
         var value = new byte[scenario.RecordBytes];
         Random.Shared.NextBytes(value);

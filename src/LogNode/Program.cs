@@ -47,7 +47,8 @@ app.MapGrpcService<AdminEndpoint>();
 var logs = app.Services.GetRequiredService<LogManager>();
 app.Lifetime.ApplicationStarted.Register(() =>
 {
-    var (host, port) = app.Services.GetRequiredService<NodeIdentity>().Address;
+    // The bound address, not the advertised one: whoever started the node connects here (a proxy may stand in front).
+    var (host, port) = app.Services.GetRequiredService<NodeIdentity>().BoundAddress;
 #pragma warning disable RS0030 // The start-up line on stdout is the node's contract with scripts and tests.
     Console.WriteLine($"LogNode {options.NodeId} listening on http://{host}:{port} data-dir {logs.DataDirectory}");
 #pragma warning restore RS0030

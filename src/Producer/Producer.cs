@@ -35,7 +35,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _keySerializer = keySerializer;
         _valueSerializer = valueSerializer;
         _time = time;
-        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, time);
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
         _partitioner = PartitionerFactory.Create(config.Partitioner, config.BatchSize);
         _memory = new MemoryBudget(config.BufferMemory, time);
         _accumulator = new RecordAccumulator(config.CompressionType, config.BatchSize, time);

@@ -38,10 +38,13 @@ internal sealed class LocalNode : IAsyncDisposable
     public string Output => string.Join('\n', _output);
 
     public static Task<LocalNode> StartAsync(string dataDirectory, params string[] extraArgs) =>
-        StartAsync(LogNodeAssembly, dataDirectory, extraArgs);
+        StartProgramAsync(LogNodeAssembly, dataDirectory, extraArgs);
 
-    /// <summary>Starts <paramref name="assembly"/>, any program that takes --listen and --data-dir and prints LogNode's start-up line.</summary>
-    public static async Task<LocalNode> StartAsync(string assembly, string dataDirectory, params string[] extraArgs)
+    /// <summary>
+    /// Starts <paramref name="assembly"/>, any program that takes --listen and --data-dir and prints LogNode's
+    /// start-up line. (Named apart from StartAsync, whose string arguments it would otherwise silently take.)
+    /// </summary>
+    public static async Task<LocalNode> StartProgramAsync(string assembly, string dataDirectory, params string[] extraArgs)
     {
         var node = new LocalNode(assembly, dataDirectory, extraArgs);
         await node.StartAsync();

@@ -10,30 +10,53 @@ namespace LogCluster.Client.Cluster;
 /// The client's view of the cluster: one gRPC channel per node, and a cache of topic layouts refreshed when
 /// asked for an unknown topic, when a caller reports stale leadership (<see cref="Invalidate"/>), and after
 /// metadata.max.age.ms. Thread-safe; refreshes of one topic are not coalesced (they are rare).
+/// A node that does not answer within request.timeout.ms gets a new channel (<see cref="ResetChannel(NodeAddress)"/>): a
+/// connection whose answers stopped (a half-open TCP connection, a black-holing middlebox) would otherwise hold
+/// every later call to that node, since HTTP/2 runs them all on one connection. Kafka closes the connection too.
 /// </summary>
 internal sealed class ClusterMetadata : IDisposable
 {
     private readonly IReadOnlyList<HostPort> _bootstrap;
     private readonly TimeSpan _maxAge;
+    private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Host, int Port), GrpcChannel> _channels = new();
     private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt)> _topics = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
 
-    public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeProvider time)
+    public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeSpan requestTimeout, TimeProvider time)
     {
         _bootstrap = bootstrap;
         _maxAge = maxAge;
+        _requestTimeout = requestTimeout;
         _time = time;
     }
 
-    /// <summary>The channel to a node, created on first use and kept for the client's life.</summary>
+    /// <summary>The channel to a node, created on first use and kept until <see cref="ResetChannel(NodeAddress)"/>.</summary>
     public GrpcChannel Channel(string host, int port) =>
         _channels.GetOrAdd((host, port), key => GrpcChannel.ForAddress(new UriBuilder("http", key.Host, key.Port).Uri, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 128 * 1024 * 1024,
             MaxSendMessageSize = null,
+            HttpHandler = new SocketsHttpHandler
+            {
+                // Pings find a dead idle connection (the OS would take minutes); several connections if streams queue.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+                EnableMultipleHttp2Connections = true,
+            },
         }));
+
+    /// <summary>Drops the node's channel, failing every call on it; the next call opens a new connection.</summary>
+    public void ResetChannel(NodeAddress node) => ResetChannel(node.Host, node.Port);
+
+    private void ResetChannel(string host, int port)
+    {
+        if (_channels.TryRemove((host, port), out var channel))
+        {
+            channel.Dispose();
+        }
+    }
 
     public GrpcChannel Channel(NodeAddress node) => Channel(node.Host, node.Port);
 
@@ -89,13 +112,21 @@ internal sealed class ClusterMetadata : IDisposable
         var candidates = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct();
         foreach (var (host, port) in candidates)
         {
+            using var timeout = new CancellationTokenSource(_requestTimeout, _time);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             try
             {
-                return await call(new AdminService.AdminServiceClient(Channel(host, port)), cancellationToken).ConfigureAwait(false);
+                return await call(new AdminService.AdminServiceClient(Channel(host, port)), attempt.Token).ConfigureAwait(false);
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal)
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal
+                || (e.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested))
             {
+                // Cancelled without the caller asking: this attempt timed out, or its channel was reset under it.
                 last = e;
+                if (timeout.IsCancellationRequested)
+                {
+                    ResetChannel(host, port);
+                }
             }
         }
         throw new LogClusterException(ErrorCode.NetworkException, $"no node answered {what} ({last?.Status.Detail ?? "no servers"})", last);

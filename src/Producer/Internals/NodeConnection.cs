@@ -8,9 +8,9 @@ namespace LogCluster.Producer.Internals;
 /// The producer's Produce stream to one node. The sender is its only writer (gRPC allows one pending write per
 /// stream); a reader loop matches responses to requests in order. When the stream breaks or a response is later
 /// than request.timeout.ms, every request in flight on it fails with a retriable error and the next send opens
-/// a new stream.
+/// a new stream; after a timeout, on a new connection too (<see cref="ClusterMetadata.ResetChannel(NodeAddress)"/>).
 /// </summary>
-internal sealed class NodeConnection(NodeAddress node, LogService.LogServiceClient client, Acks acks, TimeProvider time, Action onResponse)
+internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata, Acks acks, TimeProvider time, Action onResponse)
 {
     private readonly Lock _lock = new();
     private readonly Queue<InFlightRequest> _inFlight = new();
@@ -86,12 +86,13 @@ internal sealed class NodeConnection(NodeAddress node, LogService.LogServiceClie
         if (call is not null)
         {
             Break(call, ErrorCode.RequestTimedOut, $"node {node.NodeId} did not answer within request.timeout.ms");
+            metadata.ResetChannel(node);
         }
     }
 
     private AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> Open()
     {
-        var call = client.Produce();
+        var call = new LogService.LogServiceClient(metadata.Channel(node)).Produce();
         _ = ReadResponsesAsync(call);
         return call;
     }

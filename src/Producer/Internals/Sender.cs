@@ -172,7 +172,7 @@ internal sealed class Sender(
         }
         if (!_connections.TryGetValue(leader, out var connection))
         {
-            connection = new NodeConnection(leader, new LogService.LogServiceClient(metadata.Channel(leader)), config.Acks, time, wake.Set);
+            connection = new NodeConnection(leader, metadata, config.Acks, time, wake.Set);
             _connections[leader] = connection;
         }
         return connection;

@@ -37,11 +37,13 @@ public sealed class ProducerFailureTests
     }
 
     [Fact]
-    public async Task Send_NodeKilledAndRestartedMidStream_EveryRecordAcknowledgedAndInSendOrder()
+    public async Task Send_WithoutIdempotenceNodeKilledAndRestartedMidStream_EveryRecordAcknowledgedAndInSendOrder()
     {
         using var data = new TempDirectory();
         await using var node = await StartNodeWithTopicAsync(data, "failover", new() { ["flush.messages"] = "1" });
-        await using var producer = new ProducerBuilder<string, string>(ConfigFor(node) with { MaxInFlightRequestsPerConnection = 1 }).Build();
+        // Idempotence off on purpose: this is the at-least-once path (IdempotentProducerFaultTests has the other).
+        var config = ConfigFor(node) with { MaxInFlightRequestsPerConnection = 1, EnableIdempotence = false };
+        await using var producer = new ProducerBuilder<string, string>(config).Build();
         var sends = new List<Task<RecordMetadata>>();
 
         for (var i = 0; i < 3_000; i++)
