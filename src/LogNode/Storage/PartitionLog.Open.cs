@@ -6,7 +6,8 @@ internal sealed partial class PartitionLog
     /// Opens (or creates) a partition's folder. Segments before the recovery point were sealed (fsynced with their
     /// indexes) and are trusted; the segment holding the recovery point and any after it are validated batch by
     /// batch (length, magic, CRC-32C, offset continuity) and truncated after the last valid batch. A segment
-    /// after a truncated or discontinuous one is deleted, as Kafka's LogLoader does.
+    /// after a truncated or discontinuous one is deleted, as Kafka's LogLoader does. The producer state comes from
+    /// the newest valid snapshot within the recovered log plus the batches after it (ProducerStateSnapshot).
     /// </summary>
     public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, TimeProvider time, out RecoveryReport report)
     {
@@ -53,8 +54,11 @@ internal sealed partial class PartitionLog
             // Whatever a killed process left in the page cache is made durable before it counts as flushed.
             segments[^1].Flush();
         }
-        report = new RecoveryReport(id, segments.Count, truncatedBytes, deletedSegments, segments[^1].NextOffset);
-        return new PartitionLog(id, directory, config, time, [.. segments]);
+        var snapshot = ProducerStateSnapshot.LoadNewest(directory, segments[0].BaseOffset, segments[^1].NextOffset);
+        var log = new PartitionLog(id, directory, config, time, [.. segments]);
+        var replayed = log.RebuildProducerState(snapshot);
+        report = new RecoveryReport(id, segments.Count, truncatedBytes, deletedSegments, log.LogEndOffset, snapshot?.Offset ?? -1, replayed);
+        return log;
     }
 
     private static long FloorBaseOffset(List<long> baseOffsets, long offset)
@@ -81,5 +85,9 @@ internal sealed partial class PartitionLog
     }
 }
 
-/// <summary>What opening a partition found: how much of a torn or corrupt tail it cut.</summary>
-internal readonly record struct RecoveryReport(TopicPartition Partition, int Segments, long TruncatedBytes, int DeletedSegments, long LogEndOffset);
+/// <summary>
+/// What opening a partition found: how much of a torn or corrupt tail it cut, the producer-state snapshot it
+/// started from (-1: none, the whole log was replayed) and how many batch headers it replayed after it.
+/// </summary>
+internal readonly record struct RecoveryReport(
+    TopicPartition Partition, int Segments, long TruncatedBytes, int DeletedSegments, long LogEndOffset, long ProducerSnapshotOffset, long ProducerBatchesReplayed);

@@ -35,7 +35,6 @@ internal sealed partial class PartitionLog : IDisposable
         _highWatermark = _logEndOffset;
         _flusher = new GroupCommitFlusher(SnapshotForFlush, _logEndOffset);
         _lastFlushRequestMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        RebuildProducerState();
     }
 
     public TopicPartition Id { get; }
@@ -70,6 +69,15 @@ internal sealed partial class PartitionLog : IDisposable
             {
                 return _producers.Count;
             }
+        }
+    }
+
+    /// <summary>What this partition remembers of each idempotent producer, ordered by producer id.</summary>
+    public List<ProducerStateEntry> ExportProducerState()
+    {
+        lock (_appendLock)
+        {
+            return _producers.Export();
         }
     }
 
@@ -137,12 +145,16 @@ internal sealed partial class PartitionLog : IDisposable
         }
     }
 
-    /// <summary>Seals the active segment (fsync + index files) and starts a new one at the log end offset.</summary>
+    /// <summary>
+    /// Seals the active segment (fsync + index files), snapshots the producer state, and starts a new segment at
+    /// the log end offset. The snapshot follows the seal, so the batches it describes are on disk before it is.
+    /// </summary>
     private void Roll()
     {
         _segments[^1].Seal();
         _flusher.MarkFlushed(_logEndOffset);
         WriteRecoveryPoint(Directory, _logEndOffset);
+        ProducerStateSnapshot.Write(Directory, _logEndOffset, _producers.Export());
         var next = LogSegment.Create(Directory, _logEndOffset, Config);
         _segments = [.. _segments, next];
     }
@@ -167,21 +179,44 @@ internal sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>
-    /// After a restart, replays every batch header of the log into the producer state, so a retry of a batch
-    /// acknowledged before the restart is still recognised. Headers only: one 61-byte read per batch.
+    /// After a restart, rebuilds the producer state so a retry of a batch acknowledged before the restart is
+    /// still recognised: from <paramref name="snapshot"/> plus the batch headers after its offset, or, without
+    /// one, from every batch header of the log. Headers only: one 61-byte read per batch. Returns the batches
+    /// replayed. Producers from the snapshot keep their last append time; replayed ones count from now.
     /// </summary>
-    private void RebuildProducerState()
+    private long RebuildProducerState(ProducerStateSnapshot.Content? snapshot)
     {
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var segment in _segments)
+        var from = snapshot?.Offset ?? LogStartOffset;
+        if (snapshot is not null)
         {
-            long position = 0;
+            _producers.Import(snapshot.Producers);
+        }
+        long replayed = 0;
+        foreach (var segment in _segments.Where(s => s.NextOffset > from))
+        {
             var limit = segment.Size;
-            while (segment.ReadHeaderAt(position, limit) is { } header)
+            var position = from > segment.BaseOffset ? segment.FindBatchPosition(from, limit) : 0;
+            while (position >= 0 && segment.ReadHeaderAt(position, limit) is { } header)
             {
                 _producers.Record(header, nowMs);
                 position += header.TotalSize;
+                replayed++;
             }
+        }
+        return replayed;
+    }
+
+    /// <summary>Best effort: without this snapshot the next open replays the log after the last roll's one instead.</summary>
+    private void WriteClosingSnapshot()
+    {
+        try
+        {
+            ProducerStateSnapshot.Write(Directory, _logEndOffset, _producers.Export());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Closing must still close every file; a missing snapshot costs only replay time at the next start.
         }
     }
 
@@ -224,8 +259,10 @@ internal sealed partial class PartitionLog : IDisposable
             _disposed = true;
             try
             {
-                // A graceful stop leaves everything on disk, whatever the flush policy.
+                // A graceful stop leaves everything on disk, whatever the flush policy, and a snapshot so the
+                // next start replays nothing.
                 _segments[^1].Flush();
+                WriteClosingSnapshot();
             }
             finally
             {

@@ -94,6 +94,29 @@ internal sealed class ProducerStateTable
         entry.LastAppendMs = nowMs;
     }
 
+    /// <summary>The state of every producer, ordered by producer id, for a snapshot.</summary>
+    public List<ProducerStateEntry> Export() =>
+        [.. _producers.OrderBy(p => p.Key).Select(p => new ProducerStateEntry(p.Key, p.Value.Epoch, p.Value.LastAppendMs, [.. p.Value.Batches]))];
+
+    /// <summary>
+    /// Replaces the whole state with a snapshot's entries (at open, before any batch after the snapshot is
+    /// replayed with <see cref="Record"/>). Entries without batches are skipped: every remembered producer has
+    /// at least one, which <see cref="CheckDuplicate"/> relies on.
+    /// </summary>
+    public void Import(IEnumerable<ProducerStateEntry> entries)
+    {
+        _producers.Clear();
+        foreach (var imported in entries.Where(e => e.ProducerId >= 0 && e.Batches.Count > 0))
+        {
+            var entry = new ProducerEntry(imported.Epoch) { LastAppendMs = imported.LastAppendMs };
+            foreach (var batch in imported.Batches.TakeLast(BatchesRetained))
+            {
+                entry.Batches.Enqueue(batch);
+            }
+            _producers[imported.ProducerId] = entry;
+        }
+    }
+
     /// <summary>Forgets producers idle for longer than <paramref name="expirationMs"/> (producer.id.expiration.ms).</summary>
     public int Expire(long nowMs, long expirationMs)
     {
@@ -111,6 +134,9 @@ internal sealed class ProducerStateTable
 
     private static int NextSequence(int sequence) => sequence == int.MaxValue ? 0 : sequence + 1;
 }
+
+/// <summary>One producer's state as a snapshot holds it: its batches oldest first, at most <see cref="ProducerStateTable.BatchesRetained"/>.</summary>
+internal sealed record ProducerStateEntry(long ProducerId, short Epoch, long LastAppendMs, IReadOnlyList<ProducerStateTable.BatchMetadata> Batches);
 
 /// <summary>An append refused by the partition's producer state: a fenced epoch or a sequence gap.</summary>
 internal sealed class AppendRejectedException(ErrorCode error, string message) : Exception(message)

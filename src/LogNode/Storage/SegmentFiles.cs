@@ -9,17 +9,21 @@ internal static partial class SegmentFiles
     public const string LogSuffix = ".log";
     public const string IndexSuffix = ".index";
     public const string TimeIndexSuffix = ".timeindex";
+    public const string SnapshotSuffix = ".snapshot";
     public const string RecoveryPointFile = "recovery-point";
 
     /// <summary>Kafka's naming: the segment's base offset as 20 zero-padded digits.</summary>
     public static string BaseName(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
 
-    public static bool TryParseBaseOffset(string logFileName, out long baseOffset)
+    public static bool TryParseBaseOffset(string logFileName, out long baseOffset) => TryParseOffset(logFileName, LogSuffix, out baseOffset);
+
+    /// <summary>The offset in a name of 20 digits and <paramref name="suffix"/>; false for any other name (a leftover .tmp too).</summary>
+    public static bool TryParseOffset(string fileName, string suffix, out long offset)
     {
-        baseOffset = -1;
-        return logFileName.EndsWith(LogSuffix, StringComparison.Ordinal)
-            && logFileName.Length == 20 + LogSuffix.Length
-            && long.TryParse(logFileName.AsSpan(0, 20), NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
+        offset = -1;
+        return fileName.EndsWith(suffix, StringComparison.Ordinal)
+            && fileName.Length == 20 + suffix.Length
+            && long.TryParse(fileName.AsSpan(0, 20), NumberStyles.None, CultureInfo.InvariantCulture, out offset);
     }
 
     /// <summary>An index file's bytes; null when it is missing or not a whole number of entries (then it is rebuilt).</summary>
