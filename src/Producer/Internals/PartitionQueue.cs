@@ -16,6 +16,16 @@ internal sealed class PartitionQueue(PartitionKey partition)
 
     public int InDelivery { get; set; }
 
+    /// <summary>The batch no longer counts in <see cref="InDelivery"/> (requeued or resolved); caller holds the lock.</summary>
+    public void LeaveDelivery(ProducerBatch batch)
+    {
+        if (batch.CountsInDelivery)
+        {
+            batch.CountsInDelivery = false;
+            InDelivery--;
+        }
+    }
+
     /// <summary>The next batch's <see cref="ProducerBatch.CreationOrder"/>.</summary>
     public long NextCreationOrder { get; set; }
 

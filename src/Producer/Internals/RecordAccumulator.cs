@@ -88,11 +88,7 @@ internal sealed class RecordAccumulator(CompressionType compression, int batchSi
         var queue = Queue(batch.Partition);
         lock (queue.Lock)
         {
-            if (batch.CountsInDelivery)
-            {
-                batch.CountsInDelivery = false;
-                queue.InDelivery--;
-            }
+            queue.LeaveDelivery(batch);
             queue.Sequences.OnRequeued(batch);
             var next = queue.Batches.First;
             while (next is not null && next.Value.CreationOrder < batch.CreationOrder)
@@ -144,11 +140,7 @@ internal sealed class RecordAccumulator(CompressionType compression, int batchSi
         var queue = Queue(batch.Partition);
         lock (queue.Lock)
         {
-            if (batch.CountsInDelivery)
-            {
-                batch.CountsInDelivery = false;
-                queue.InDelivery--;
-            }
+            queue.LeaveDelivery(batch);
         }
         if (batch.TryRelease() is { } buffer && reuseBuffer)
         {
