@@ -64,13 +64,13 @@ internal sealed class ProducerIdentity(ClusterMetadata metadata, TimeProvider ti
                     return;
                 }
             }
-            catch (Exception e) when (e is LogClusterException or Grpc.Core.RpcException && !closing.IsCancellationRequested)
+            catch (Exception e) when (e is LogClusterException or Grpc.Core.RpcException or OperationCanceledException)
             {
+                if (closing.IsCancellationRequested)
+                {
+                    return;
+                }
                 // No node answered, or one failed: try again after the backoff.
-            }
-            catch (Exception e) when (e is OperationCanceledException or Grpc.Core.RpcException)
-            {
-                return;
             }
             try
             {
