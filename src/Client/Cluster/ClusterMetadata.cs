@@ -101,7 +101,8 @@ internal sealed class ClusterMetadata : IDisposable
 
     /// <summary>
     /// Sends an admin request to the known nodes, then the bootstrap servers, until one answers. Throws
-    /// <see cref="LogClusterException"/> with NETWORK_EXCEPTION, naming <paramref name="what"/>, when none does.
+    /// <see cref="LogClusterException"/> with NETWORK_EXCEPTION, naming <paramref name="what"/>, when none does, and
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async Task<TResponse> AskAnyNodeAsync<TResponse>(
         string what,
@@ -118,8 +119,12 @@ internal sealed class ClusterMetadata : IDisposable
             {
                 return await call(new AdminService.AdminServiceClient(Channel(host, port)), attempt.Token).ConfigureAwait(false);
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal
-                || (e.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested))
+            catch (RpcException e) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller gave up (max.block.ms, close): say so the way every other awaited call does.
+                throw new OperationCanceledException($"{what} was cancelled", e, cancellationToken);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Cancelled)
             {
                 // Cancelled without the caller asking: this attempt timed out, or its channel was reset under it.
                 last = e;

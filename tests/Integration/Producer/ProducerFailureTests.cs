@@ -89,6 +89,26 @@ public sealed class ProducerFailureTests
     }
 
     [Fact]
+    public async Task Send_BootstrapAcceptsButNeverAnswers_FailsAtMaxBlockAsUnknownTopicNotAsAnInternalError()
+    {
+        // A listener that takes the connection and says nothing: max.block.ms ends while the metadata request is out.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var config = new ProducerConfig
+        {
+            BootstrapServers = $"127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}",
+            MaxBlock = TimeSpan.FromMilliseconds(500),
+            RequestTimeout = TimeSpan.FromSeconds(30),
+        };
+        await using var producer = new ProducerBuilder<string, string>(config).Build();
+
+        var error = await Assert.ThrowsAsync<LogClusterException>(() => producer.Send(new ProducerRecord<string, string>("t", null!, "v")).WaitAsync(_testTimeout));
+
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, error.ErrorCode);
+        Assert.Contains("max.block.ms", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Send_BufferMemoryFull_WaitsMaxBlockThenFailsWithQueueFull()
     {
         using var data = new TempDirectory();
