@@ -9,6 +9,9 @@ internal sealed class NodeIdentity(IServer server, IOptions<NodeOptions> options
 {
     public int NodeId => options.Value.NodeId;
 
+    /// <summary>Random per process: the controller tells a restart (which may have lost an unflushed tail) from a live node.</summary>
+    public long Incarnation { get; } = Random.Shared.NextInt64(1, long.MaxValue);
+
     /// <summary>Where clients are told to reach this node (advertised host and port, else the bound ones).</summary>
     public (string Host, int Port) Address
     {
@@ -20,14 +23,17 @@ internal sealed class NodeIdentity(IServer server, IOptions<NodeOptions> options
     }
 
     /// <summary>The address Kestrel actually listens on (port 0 resolved).</summary>
-    public (string Host, int Port) BoundAddress
+    public (string Host, int Port) BoundAddress => TryGetBoundAddress() ?? throw new InvalidOperationException("the server has not bound an address yet");
+
+    /// <summary>The bound address, or null before Kestrel has bound it (background services start first).</summary>
+    public (string Host, int Port)? TryGetBoundAddress()
     {
-        get
+        var bound = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        if (bound is null)
         {
-            var bound = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-                ?? throw new InvalidOperationException("the server has not bound an address yet");
-            var uri = new Uri(bound);
-            return (uri.Host, uri.Port);
+            return null;
         }
+        var uri = new Uri(bound);
+        return uri.Port == 0 ? null : (uri.Host, uri.Port);
     }
 }

@@ -28,4 +28,13 @@ internal static partial class NodeLog
 
     [LoggerMessage(8, LogLevel.Error, "fsync of {Topic}-{Partition} failed; its batch is answered STORAGE_ERROR")]
     public static partial void FsyncFailed(ILogger logger, Exception exception, string topic, int partition);
+
+    [LoggerMessage(20, LogLevel.Information, "This node is now the active controller; {Nodes} nodes registered")]
+    public static partial void ControllerActivated(ILogger logger, int nodes);
+
+    [LoggerMessage(21, LogLevel.Warning, "Fenced node {NodeId}: no heartbeat for {SessionTimeoutMs} ms; its partitions get new leaders from their ISR")]
+    public static partial void NodeFenced(ILogger logger, int nodeId, double sessionTimeoutMs);
+
+    [LoggerMessage(22, LogLevel.Information, "Registered node {NodeId} at {Host}:{Port}")]
+    public static partial void NodeRegistered(ILogger logger, int nodeId, string host, int port);
 }

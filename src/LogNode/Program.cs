@@ -1,6 +1,11 @@
 using System.Net;
 using LogCluster.LogNode;
+using LogCluster.LogNode.Cluster;
+using LogCluster.LogNode.Metadata;
+using LogCluster.LogNode.Metadata.Controller;
+using LogCluster.LogNode.Metadata.Quorum;
 using LogCluster.LogNode.Producers;
+using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Services;
 using LogCluster.LogNode.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -27,33 +32,60 @@ builder.Services.AddGrpc(grpc =>
     grpc.MaxSendMessageSize = null;
 });
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(sp => new LogManager(
-    options.DataDir,
-    TopicConfig.Default.With(options.TopicDefaults),
-    sp.GetRequiredService<TimeProvider>(),
-    sp.GetRequiredService<ILogger<LogManager>>()));
+var topicDefaults = TopicConfig.Default.With(options.TopicDefaults);
+builder.Services.AddSingleton(topicDefaults);
+builder.Services.AddSingleton(sp => new LogManager(options.DataDir, topicDefaults, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LogManager>>()));
 builder.Services.AddSingleton<NodeIdentity>();
-builder.Services.AddSingleton(sp => new ProducerIdAllocator(sp.GetRequiredService<LogManager>().DataDirectory));
+builder.Services.AddSingleton<IMetadataQuorum>(sp => new RaftMetadataQuorum(
+    options.NodeId,
+    options.Voters is { } voters ? QuorumVoters.Parse(voters) : [new QuorumVoter(options.NodeId, new IPEndPoint(IPAddress.Loopback, FreeLoopbackPort()))],
+    Path.Combine(sp.GetRequiredService<LogManager>().DataDirectory, "meta", "raft"),
+    RaftTimeouts.FromElectionTimeout(TimeSpan.FromMilliseconds(options.ElectionTimeoutMs)),
+    sp.GetRequiredService<ILoggerFactory>()));
+builder.Services.AddSingleton(new ControllerSettings(TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), TimeSpan.FromMilliseconds(options.SessionTimeoutMs), topicDefaults));
+builder.Services.AddSingleton(new ReplicationSettings(TimeSpan.FromMilliseconds(options.ReplicaLagTimeMaxMs), TimeSpan.FromMilliseconds(Math.Min(250, options.ReplicaLagTimeMaxMs / 2))));
+builder.Services.AddSingleton<PeerChannels>();
+builder.Services.AddSingleton<ControllerClient>();
+builder.Services.AddSingleton<ActiveController>();
+builder.Services.AddSingleton<ReplicaManager>();
+builder.Services.AddSingleton<ProducerIdAllocator>();
 builder.Services.AddSingleton<ProduceHandler>();
 builder.Services.AddSingleton<FetchHandler>();
 builder.Services.AddSingleton<OffsetLookup>();
+// Order matters: the quorum is joined before anything reads the image.
+builder.Services.AddHostedService<MetadataQuorumService>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaManager>());
+builder.Services.AddHostedService<ControllerDuties>();
+builder.Services.AddHostedService<NodeHeartbeats>();
 builder.Services.AddHostedService<LogMaintenanceService>();
 
 var app = builder.Build();
 app.MapGrpcService<LogServiceEndpoint>();
 app.MapGrpcService<AdminEndpoint>();
+app.MapGrpcService<ControllerEndpoint>();
 
 // Open (and recover) the logs before accepting traffic.
 var logs = app.Services.GetRequiredService<LogManager>();
-app.Lifetime.ApplicationStarted.Register(() =>
+app.Lifetime.ApplicationStarted.Register(() => _ = AnnounceWhenReadyAsync());
+await app.RunAsync();
+
+// The line comes once the controller has registered this process, so the node serves its partitions when it appears.
+async Task AnnounceWhenReadyAsync()
 {
+    await app.Services.GetRequiredService<ReplicaManager>().Registered.WaitAsync(app.Lifetime.ApplicationStopping);
     // The bound address, not the advertised one: whoever started the node connects here (a proxy may stand in front).
     var (host, port) = app.Services.GetRequiredService<NodeIdentity>().BoundAddress;
 #pragma warning disable RS0030 // The start-up line on stdout is the node's contract with scripts and tests.
     Console.WriteLine($"LogNode {options.NodeId} listening on http://{host}:{port} data-dir {logs.DataDirectory}");
 #pragma warning restore RS0030
-});
-await app.RunAsync();
+}
+
+static int FreeLoopbackPort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
 
 /// <summary>Parses the --listen value: "127.0.0.1:7070", "[::1]:7070", "0.0.0.0:7070" or "localhost:7070".</summary>
 internal static class ListenAddress

@@ -12,6 +12,7 @@ public static class ErrorCodeExtensions
             or ErrorCode.LeaderNotAvailable
             or ErrorCode.NotLeaderOrFollower
             or ErrorCode.RequestTimedOut
+            or ErrorCode.NotController
             or ErrorCode.NetworkException
             or ErrorCode.NotEnoughReplicas
             or ErrorCode.NotEnoughReplicasAfterAppend

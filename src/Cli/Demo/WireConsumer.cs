@@ -4,8 +4,11 @@ using LogCluster.Protocol.V1;
 
 namespace LogCluster.Cli.Demo;
 
-/// <summary>Reads every partition of a topic from offset 0 to the high watermark and decodes the records.</summary>
-internal sealed class WireConsumer(LogService.LogServiceClient client, string topic, int partitions)
+/// <summary>
+/// Reads every partition of a topic from offset 0 to the high watermark, each from its leader, and decodes the
+/// records. (The consumer SDK, with groups and leader changes, replaces this.)
+/// </summary>
+internal sealed class WireConsumer(Func<int, LogService.LogServiceClient> leaderOf, string topic, int partitions)
 {
     /// <summary>Every record value, as text.</summary>
     public async Task<List<string>> ReadAllAsync(CancellationToken cancellationToken)
@@ -13,6 +16,7 @@ internal sealed class WireConsumer(LogService.LogServiceClient client, string to
         var values = new List<string>();
         for (var partition = 0; partition < partitions; partition++)
         {
+            var client = leaderOf(partition);
             long offset = 0;
             while (true)
             {

@@ -17,10 +17,11 @@ internal sealed class LocalNode : IAsyncDisposable
 
     private readonly string _assembly;
 
-    private LocalNode(string assembly, string dataDirectory, string[] extraArgs)
+    private LocalNode(string assembly, string dataDirectory, int port, string[] extraArgs)
     {
         _assembly = assembly;
         DataDirectory = dataDirectory;
+        Port = port;
         _extraArgs = extraArgs;
     }
 
@@ -46,10 +47,15 @@ internal sealed class LocalNode : IAsyncDisposable
     /// </summary>
     public static async Task<LocalNode> StartProgramAsync(string assembly, string dataDirectory, params string[] extraArgs)
     {
-        var node = new LocalNode(assembly, dataDirectory, extraArgs);
+        var node = new LocalNode(assembly, dataDirectory, port: 0, extraArgs);
         await node.StartAsync();
         return node;
     }
+
+    /// <summary>A LogNode on a fixed port, not started yet: a cluster starts its nodes together, since none is ready alone.</summary>
+    public static LocalNode Create(string dataDirectory, int port, params string[] extraArgs) => new(LogNodeAssembly, dataDirectory, port, extraArgs);
+
+    public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts the process (again) on the port it had, or on a free one the first time.</summary>
     public async Task StartAsync()
@@ -101,14 +107,24 @@ internal sealed class LocalNode : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>SIGSTOP: the process freezes, its sockets stay open and silent, as a node cut off from everyone.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT: a paused node runs on, still believing whatever it believed when it froze.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("not running");
+        using var kill = Process.Start("kill", [signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>SIGTERM: the node closes its logs and exits.</summary>
     public async Task StopAsync()
     {
         var process = _process ?? throw new InvalidOperationException("not running");
-        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
+        await SignalAsync("-TERM");
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         _process = null;
     }

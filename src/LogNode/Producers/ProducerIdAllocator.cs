@@ -1,42 +1,42 @@
-using System.Buffers.Binary;
-using LogCluster.LogNode.Storage;
+using LogCluster.LogNode.Cluster;
+using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Producers;
 
 /// <summary>
-/// Hands out producer ids that are unique across restarts: ids come from blocks whose end is written durably
-/// (<c>meta/producer-id-block</c>) before the first id of the block is given out, so a restart continues after
-/// the last block, never inside it (KRaft allocates producer-id blocks the same way). Thread-safe.
+/// Hands out producer ids unique across the cluster and across restarts: this node takes blocks of ids from
+/// the controller, which records each block in the metadata log before handing it out (KRaft allocates
+/// producer-id blocks the same way), and gives out the ids of its current block. An unused rest of a block is
+/// lost at restart, never reused. Thread-safe.
 /// </summary>
-internal sealed class ProducerIdAllocator
+internal sealed class ProducerIdAllocator(ControllerClient controller, NodeIdentity self) : IDisposable
 {
-    public const int BlockSize = 1000;
-    private readonly Lock _lock = new();
-    private readonly string _path;
+    private static readonly TimeSpan _attemptTimeout = TimeSpan.FromSeconds(2);
+    private readonly SemaphoreSlim _lock = new(1, 1);
     private long _next;
     private long _blockEnd;
 
-    public ProducerIdAllocator(string dataDirectory)
-    {
-        _path = Path.Combine(dataDirectory, "meta", "producer-id-block");
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        var bytes = File.Exists(_path) ? File.ReadAllBytes(_path) : [];
-        _next = _blockEnd = bytes.Length == sizeof(long) ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
-    }
-
     /// <summary>A new producer: a fresh id at epoch 0.</summary>
-    public (long ProducerId, short Epoch) NewProducer()
+    public async Task<(long ProducerId, short Epoch)> NewProducerAsync(CancellationToken cancellationToken)
     {
-        lock (_lock)
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
             if (_next == _blockEnd)
             {
-                Span<byte> end = stackalloc byte[sizeof(long)];
-                BinaryPrimitives.WriteInt64BigEndian(end, _blockEnd + BlockSize);
-                SegmentFiles.WriteDurably(_path, end);
-                _blockEnd += BlockSize;
+                var request = new AllocateProducerIdsRequest { NodeId = self.NodeId };
+                var block = await controller.CallAsync(
+                    (client, options) => client.AllocateProducerIdsAsync(request, options).ResponseAsync,
+                    response => response.ErrorCode,
+                    _attemptTimeout,
+                    cancellationToken).ConfigureAwait(false);
+                (_next, _blockEnd) = (block.FirstId, block.FirstId + block.Size);
             }
             return (_next++, 0);
+        }
+        finally
+        {
+            _lock.Release();
         }
     }
 
@@ -44,6 +44,8 @@ internal sealed class ProducerIdAllocator
     /// KIP-360: the same id at the next epoch, so the producer can reset its sequences after a batch whose fate it
     /// cannot know; a fresh id when the epoch would overflow int16.
     /// </summary>
-    public (long ProducerId, short Epoch) Bump(long producerId, short epoch) =>
-        epoch < short.MaxValue - 1 ? (producerId, (short)(epoch + 1)) : NewProducer();
+    public async Task<(long ProducerId, short Epoch)> BumpAsync(long producerId, short epoch, CancellationToken cancellationToken) =>
+        epoch < short.MaxValue - 1 ? (producerId, (short)(epoch + 1)) : await NewProducerAsync(cancellationToken).ConfigureAwait(false);
+
+    public void Dispose() => _lock.Dispose();
 }

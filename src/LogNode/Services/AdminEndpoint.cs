@@ -1,89 +1,136 @@
 using Grpc.Core;
+using LogCluster.LogNode.Cluster;
+using LogCluster.LogNode.Metadata;
 using LogCluster.LogNode.Producers;
+using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Storage;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Services;
 
-/// <summary>Metadata and topic administration. A single node is the controller and the leader of everything.</summary>
-internal sealed class AdminEndpoint(LogManager logs, NodeIdentity self, ProducerIdAllocator producerIds) : AdminService.AdminServiceBase
+/// <summary>
+/// Metadata and topic administration on any node. Metadata comes from this node's copy of the metadata log;
+/// topic changes go to the active controller, and the answer waits until this node has applied them, so a
+/// client that created a topic here sees it in the next Metadata from here.
+/// </summary>
+internal sealed class AdminEndpoint(IMetadataQuorum quorum, ReplicaManager replicas, ControllerClient controller, ProducerIdAllocator producerIds, TopicConfig topicDefaults)
+    : AdminService.AdminServiceBase
 {
+    private static readonly TimeSpan _controllerAttemptTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan _applyTimeout = TimeSpan.FromSeconds(10);
+
     public override Task<MetadataResponse> Metadata(MetadataRequest request, ServerCallContext context)
     {
-        var (host, port) = self.Address;
-        var response = new MetadataResponse { ControllerId = self.NodeId };
-        response.Nodes.Add(new NodeEndpoint { NodeId = self.NodeId, Host = host, Port = port });
-        var names = request.Topics.Count > 0 ? request.Topics : (IEnumerable<string>)logs.Topics.Select(t => t.Name).Order();
+        var image = quorum.Image;
+        var response = new MetadataResponse { ControllerId = quorum.ControllerId ?? -1 };
+        foreach (var node in image.LiveNodes.OrderBy(n => n.NodeId))
+        {
+            response.Nodes.Add(new NodeEndpoint { NodeId = node.NodeId, Host = node.Host, Port = node.Port });
+        }
+        var names = request.Topics.Count > 0 ? request.Topics : (IEnumerable<string>)image.Topics.Keys.Order(StringComparer.Ordinal);
         foreach (var name in names)
         {
-            response.Topics.Add(Describe(name));
+            response.Topics.Add(Describe(image, name));
         }
         return Task.FromResult(response);
     }
 
-    private TopicMetadata Describe(string name)
+    private static TopicMetadata Describe(ClusterImage image, string name)
     {
         var topic = new TopicMetadata { Name = name };
-        if (logs.FindTopic(name) is not { } state)
+        if (!image.Topics.TryGetValue(name, out var info))
         {
             topic.ErrorCode = ErrorCode.UnknownTopicOrPartition;
             return topic;
         }
-        foreach (var partition in state.Partitions)
+        foreach (var partition in info.Partitions)
         {
-            var metadata = new PartitionMetadata { Partition = partition.Id.Partition, LeaderId = self.NodeId, LeaderEpoch = partition.LeaderEpoch };
-            metadata.ReplicaIds.Add(self.NodeId);
-            metadata.IsrIds.Add(self.NodeId);
+            var metadata = new PartitionMetadata
+            {
+                Partition = partition.Partition,
+                LeaderId = partition.Leader,
+                LeaderEpoch = partition.LeaderEpoch,
+                ErrorCode = partition.Leader == PartitionInfo.NoLeader ? ErrorCode.LeaderNotAvailable : ErrorCode.None,
+            };
+            metadata.ReplicaIds.Add(partition.Replicas);
+            metadata.IsrIds.Add(partition.Isr);
             topic.Partitions.Add(metadata);
         }
         return topic;
     }
 
-    public override Task<CreateTopicsResponse> CreateTopics(CreateTopicsRequest request, ServerCallContext context)
+    public override async Task<CreateTopicsResponse> CreateTopics(CreateTopicsRequest request, ServerCallContext context)
     {
-        var response = new CreateTopicsResponse();
-        foreach (var spec in request.Topics)
-        {
-            var (error, message) = logs.CreateTopic(spec, request.ValidateOnly);
-            response.Results.Add(new TopicResult { Name = spec.Name, ErrorCode = error, ErrorMessage = message });
-        }
-        return Task.FromResult(response);
+        var response = await controller.CallAsync(
+            (client, options) => client.CreateTopicsAsync(request, options).ResponseAsync,
+            r => r.Results.FirstOrDefault()?.ErrorCode ?? ErrorCode.None,
+            _controllerAttemptTimeout,
+            context.CancellationToken);
+        var created = response.Results.Where(r => r.ErrorCode == ErrorCode.None && !request.ValidateOnly).Select(r => r.Name).ToList();
+        await WaitUntilAppliedAsync(image => created.All(image.Topics.ContainsKey), context.CancellationToken);
+        return response;
     }
 
-    public override Task<DeleteTopicsResponse> DeleteTopics(DeleteTopicsRequest request, ServerCallContext context)
+    public override async Task<DeleteTopicsResponse> DeleteTopics(DeleteTopicsRequest request, ServerCallContext context)
     {
-        var response = new DeleteTopicsResponse();
-        foreach (var name in request.Names)
-        {
-            var (error, message) = logs.DeleteTopic(name);
-            response.Results.Add(new TopicResult { Name = name, ErrorCode = error, ErrorMessage = message });
-        }
-        return Task.FromResult(response);
+        var response = await controller.CallAsync(
+            (client, options) => client.DeleteTopicsAsync(request, options).ResponseAsync,
+            r => r.Results.FirstOrDefault()?.ErrorCode ?? ErrorCode.None,
+            _controllerAttemptTimeout,
+            context.CancellationToken);
+        var deleted = response.Results.Where(r => r.ErrorCode == ErrorCode.None).Select(r => r.Name).ToList();
+        await WaitUntilAppliedAsync(image => !deleted.Any(image.Topics.ContainsKey), context.CancellationToken);
+        return response;
     }
 
-    public override Task<InitProducerIdResponse> InitProducerId(InitProducerIdRequest request, ServerCallContext context)
+    /// <summary>Waits (bounded) until this node has taken on an image with the change; the change is committed either way.</summary>
+    private async Task WaitUntilAppliedAsync(Func<ClusterImage, bool> done, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_applyTimeout);
+        try
+        {
+            while (true)
+            {
+                var next = replicas.NextApplied;
+                if (done(replicas.Applied))
+                {
+                    return;
+                }
+                await next.WaitAsync(timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Committed but slow to arrive here: the client's next metadata request may still miss it, and retries.
+        }
+    }
+
+    public override async Task<InitProducerIdResponse> InitProducerId(InitProducerIdRequest request, ServerCallContext context)
     {
         if ((request.ProducerId < 0) != (request.ProducerEpoch < 0) || request.ProducerEpoch > short.MaxValue)
         {
-            return Task.FromResult(new InitProducerIdResponse
+            return new InitProducerIdResponse
             {
                 ErrorCode = ErrorCode.InvalidRequest,
                 ErrorMessage = $"producer_id and producer_epoch must both be -1 (new producer) or both be current values, got {request.ProducerId}/{request.ProducerEpoch}",
                 ProducerId = -1,
                 ProducerEpoch = -1,
-            });
+            };
         }
-        var (id, epoch) = request.ProducerId < 0 ? producerIds.NewProducer() : producerIds.Bump(request.ProducerId, (short)request.ProducerEpoch);
-        return Task.FromResult(new InitProducerIdResponse { ErrorCode = ErrorCode.None, ProducerId = id, ProducerEpoch = epoch });
+        var (id, epoch) = request.ProducerId < 0
+            ? await producerIds.NewProducerAsync(context.CancellationToken)
+            : await producerIds.BumpAsync(request.ProducerId, (short)request.ProducerEpoch, context.CancellationToken);
+        return new InitProducerIdResponse { ErrorCode = ErrorCode.None, ProducerId = id, ProducerEpoch = epoch };
     }
 
     public override Task<ListTopicsResponse> ListTopics(ListTopicsRequest request, ServerCallContext context)
     {
         var response = new ListTopicsResponse();
-        foreach (var topic in logs.Topics.OrderBy(t => t.Name, StringComparer.Ordinal))
+        foreach (var topic in quorum.Image.Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
-            var spec = new TopicSpec { Name = topic.Name, Partitions = topic.Partitions.Length, ReplicationFactor = topic.ReplicationFactor };
-            spec.Configs.Add(new Dictionary<string, string>(topic.Config.ToDictionary()));
+            var spec = new TopicSpec { Name = topic.Name, Partitions = topic.Partitions.Length, ReplicationFactor = topic.Partitions[0].Replicas.Length };
+            spec.Configs.Add(new Dictionary<string, string>(topicDefaults.With(topic.Configs).ToDictionary()));
             response.Topics.Add(spec);
         }
         return Task.FromResult(response);

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Storage;
 using LogCluster.Protocol.V1;
 
@@ -7,8 +8,10 @@ namespace LogCluster.LogNode.Services;
 /// <summary>
 /// Long-poll reads: answers as soon as min_bytes are available over all partitions, an error occurs, or
 /// max_wait_ms passes. Waits on the partitions' append signals, so a new batch wakes the fetch at once.
+/// Consumers (replica_id -1) read from the leader up to the high watermark; followers (replica_id = their node
+/// id) read up to the log end, and their fetch offset tells the leader how far they have come.
 /// </summary>
-internal sealed class FetchHandler(LogManager logs, TimeProvider time)
+internal sealed class FetchHandler(ReplicaManager replicas, TimeProvider time)
 {
     /// <summary>Kafka's fetch.max.bytes default, used when a request leaves max_bytes at 0.</summary>
     public const int DefaultMaxBytes = 52_428_800;
@@ -18,12 +21,13 @@ internal sealed class FetchHandler(LogManager logs, TimeProvider time)
     {
         var waitMs = Math.Clamp(request.MaxWaitMs, 0, MaxWaitCapMs);
         var deadline = time.GetTimestamp() + (long)(waitMs * (time.TimestampFrequency / 1000.0));
+        var followerErrors = request.ReplicaId >= 0 ? RecordFollowerProgress(request) : null;
         while (true)
         {
             // Take the signals before reading, so an append between the read and the wait still wakes us.
-            var signals = request.Partitions.Select(p => logs.FindPartition(p.Topic, p.Partition)?.NextAppend)
+            var signals = request.Partitions.Select(p => replicas.Find(p.Topic, p.Partition)?.Log.NextChange)
                 .OfType<Task>().ToList();
-            var (response, bytes, failed) = ReadOnce(request);
+            var (response, bytes, failed) = ReadOnce(request, followerErrors);
             var remaining = time.GetElapsedTime(time.GetTimestamp(), deadline);
             if (bytes >= request.MinBytes || failed || remaining <= TimeSpan.Zero || signals.Count == 0)
             {
@@ -38,20 +42,38 @@ internal sealed class FetchHandler(LogManager logs, TimeProvider time)
         }
     }
 
-    private (FetchResponse Response, long Bytes, bool Failed) ReadOnce(FetchRequest request)
+    /// <summary>The leader learns each follower's log end offset from its fetch; the error per partition, if any.</summary>
+    private ErrorCode[] RecordFollowerProgress(FetchRequest request) =>
+        [.. request.Partitions.Select(p => replicas.Find(p.Topic, p.Partition)?.OnFollowerFetch(request.ReplicaId, p.CurrentLeaderEpoch, p.FetchOffset) ?? ErrorCode.UnknownTopicOrPartition)];
+
+    private (FetchResponse Response, long Bytes, bool Failed) ReadOnce(FetchRequest request, ErrorCode[]? followerErrors)
     {
         var response = new FetchResponse();
         long remaining = request.MaxBytes > 0 ? request.MaxBytes : DefaultMaxBytes;
         long total = 0;
         var failed = false;
-        foreach (var wanted in request.Partitions)
+        for (var i = 0; i < request.Partitions.Count; i++)
         {
+            var wanted = request.Partitions[i];
             var result = new FetchPartitionResult { Topic = wanted.Topic, Partition = wanted.Partition, HighWatermark = -1, LogStartOffset = -1, LogEndOffset = -1 };
             response.Partitions.Add(result);
-            var log = logs.FindPartition(wanted.Topic, wanted.Partition);
-            if (log is null)
+            var replica = replicas.Find(wanted.Topic, wanted.Partition);
+            if (replica is null)
             {
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"{wanted.Topic}-{wanted.Partition} does not exist on this node");
+                failed = true;
+                continue;
+            }
+            var log = replica.Log;
+            if (followerErrors is not null && followerErrors[i] != ErrorCode.None)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (followerErrors[i], $"{log.Id}: replica fetch at leader epoch {wanted.CurrentLeaderEpoch} refused");
+                failed = true;
+                continue;
+            }
+            if (!replica.IsLeader)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.NotLeaderOrFollower, $"{log.Id} is not led by this node");
                 failed = true;
                 continue;
             }
@@ -71,7 +93,7 @@ internal sealed class FetchHandler(LogManager logs, TimeProvider time)
             ReadResult read;
             try
             {
-                read = log.Read(wanted.FetchOffset, Math.Max(limit, 1));
+                read = log.Read(wanted.FetchOffset, Math.Max(limit, 1), upToLogEnd: request.ReplicaId >= 0);
             }
             catch (ObjectDisposedException)
             {

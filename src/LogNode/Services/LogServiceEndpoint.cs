@@ -4,7 +4,7 @@ using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Services;
 
-/// <summary>The data plane over gRPC: the Produce stream, Fetch and ListOffsets.</summary>
+/// <summary>The data plane over gRPC: the Produce stream, Fetch, ListOffsets and, for followers, OffsetForLeaderEpoch.</summary>
 internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fetch, OffsetLookup offsets) : LogService.LogServiceBase
 {
     /// <summary>Requests appended but not yet answered on one stream; beyond it the node stops reading (backpressure).</summary>
@@ -64,4 +64,7 @@ internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fe
 
     public override Task<ListOffsetsResponse> ListOffsets(ListOffsetsRequest request, ServerCallContext context) =>
         Task.FromResult(offsets.Lookup(request));
+
+    public override Task<OffsetForLeaderEpochResponse> OffsetForLeaderEpoch(OffsetForLeaderEpochRequest request, ServerCallContext context) =>
+        Task.FromResult(offsets.EpochEnds(request));
 }

@@ -1,10 +1,10 @@
-using LogCluster.LogNode.Storage;
+using LogCluster.LogNode.Replication;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Services;
 
 /// <summary>ListOffsets: earliest (-2), latest (-1, the high watermark) or the first batch at or after a time.</summary>
-internal sealed class OffsetLookup(LogManager logs)
+internal sealed class OffsetLookup(ReplicaManager replicas)
 {
     public const long Earliest = -2;
     public const long Latest = -1;
@@ -16,12 +16,18 @@ internal sealed class OffsetLookup(LogManager logs)
         {
             var result = new ListOffsetsPartitionResult { Topic = wanted.Topic, Partition = wanted.Partition, Offset = -1, TimestampMs = -1 };
             response.Partitions.Add(result);
-            var log = logs.FindPartition(wanted.Topic, wanted.Partition);
-            if (log is null)
+            var replica = replicas.Find(wanted.Topic, wanted.Partition);
+            if (replica is null)
             {
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"{wanted.Topic}-{wanted.Partition} does not exist on this node");
                 continue;
             }
+            if (!replica.IsLeader)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.NotLeaderOrFollower, $"{replica.Log.Id} is not led by this node");
+                continue;
+            }
+            var log = replica.Log;
             switch (wanted.TimestampMs)
             {
                 case Earliest:
@@ -45,6 +51,32 @@ internal sealed class OffsetLookup(LogManager logs)
                     }
                     break;
             }
+        }
+        return response;
+    }
+
+    /// <summary>Where each asked epoch ends in this leader's log, for followers looking for a diverged tail.</summary>
+    public OffsetForLeaderEpochResponse EpochEnds(OffsetForLeaderEpochRequest request)
+    {
+        var response = new OffsetForLeaderEpochResponse();
+        foreach (var wanted in request.Partitions)
+        {
+            var result = new EpochEndOffset { Topic = wanted.Topic, Partition = wanted.Partition, LeaderEpoch = -1, EndOffset = -1 };
+            response.Partitions.Add(result);
+            var replica = replicas.Find(wanted.Topic, wanted.Partition);
+            if (replica is null || !replica.IsLeader)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.NotLeaderOrFollower, $"{wanted.Topic}-{wanted.Partition} is not led by this node");
+                continue;
+            }
+            if (wanted.CurrentLeaderEpoch != replica.Log.LeaderEpoch)
+            {
+                (result.ErrorCode, result.ErrorMessage) = wanted.CurrentLeaderEpoch < replica.Log.LeaderEpoch
+                    ? (ErrorCode.FencedLeaderEpoch, $"leader epoch {wanted.CurrentLeaderEpoch} is older than the current {replica.Log.LeaderEpoch}")
+                    : (ErrorCode.UnknownLeaderEpoch, $"leader epoch {wanted.CurrentLeaderEpoch} is newer than the known {replica.Log.LeaderEpoch}");
+                continue;
+            }
+            (result.LeaderEpoch, result.EndOffset) = replica.Log.EndOffsetForEpoch(wanted.LeaderEpoch);
         }
         return response;
     }

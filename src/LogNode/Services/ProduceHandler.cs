@@ -1,3 +1,4 @@
+using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Storage;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
@@ -7,10 +8,10 @@ namespace LogCluster.LogNode.Services;
 /// <summary>
 /// Turns one ProduceRequest into appends and, later, its response. <see cref="Handle"/> appends every valid
 /// batch before it returns, so the order of requests on a stream is the order in the log; the returned task
-/// completes when the appends are as durable as each topic's flush policy requires. A bad batch fails only
-/// its own partition.
+/// completes when the appends are as durable as each topic's flush policy requires and, for acks=all, when
+/// the high watermark has passed them (every in-sync replica has them). A bad batch fails only its own partition.
 /// </summary>
-internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> logger)
+internal sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger)
 {
     /// <summary>Appends now; the task yields the response, or null for acks NONE (no response is sent).</summary>
     public Task<ProduceResponse?> Handle(ProduceRequest request)
@@ -22,19 +23,25 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
         {
             var batch = request.Batches[i];
             (results[i], durable[i]) = acksValid
-                ? Append(batch)
+                ? Append(batch, request.Acks == Acks.All, request.TimeoutMs)
                 : (Failed(batch, ErrorCode.InvalidRequiredAcks, $"acks must be NONE, LEADER or ALL, got {request.Acks}"), Task.CompletedTask);
         }
         return request.Acks == Acks.None ? Task.FromResult<ProduceResponse?>(null) : Respond(request.CorrelationId, results, durable);
     }
 
-    private (PartitionProduceResult, Task) Append(PartitionBatch batch)
+    private (PartitionProduceResult, Task) Append(PartitionBatch batch, bool acksAll, int timeoutMs)
     {
-        var log = logs.FindPartition(batch.Topic, batch.Partition);
-        if (log is null)
+        var replica = replicas.Find(batch.Topic, batch.Partition);
+        if (replica is null)
         {
             return (Failed(batch, ErrorCode.UnknownTopicOrPartition, $"{batch.Topic}-{batch.Partition} does not exist on this node"), Task.CompletedTask);
         }
+        var (leaderError, leaderMessage) = replica.CheckLeaderForAppend(acksAll);
+        if (leaderError != ErrorCode.None)
+        {
+            return (Failed(batch, leaderError, leaderMessage), Task.CompletedTask);
+        }
+        var log = replica.Log;
         var bytes = batch.RecordBatch.Memory;
         var validation = BatchValidation.Validate(bytes.Span, log.Config.MaxMessageBytes);
         if (!validation.IsValid)
@@ -44,6 +51,7 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
         try
         {
             var appended = log.Append(bytes, validation.Header);
+            replica.OnLeaderAppend();
             var result = new PartitionProduceResult
             {
                 Topic = batch.Topic,
@@ -53,7 +61,7 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
                 LogAppendTimeMs = -1,
                 LogStartOffset = appended.LogStartOffset,
             };
-            return (result, appended.Durable);
+            return (result, acksAll ? ReplicatedAsync(replica, appended, timeoutMs) : appended.Durable);
         }
         catch (ObjectDisposedException)
         {
@@ -70,6 +78,29 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
         }
     }
 
+    /// <summary>Kafka's request.timeout.ms default, for requests that leave timeout_ms at 0.</summary>
+    private const int DefaultTimeoutMs = 30_000;
+
+    /// <summary>Durable locally, then in every in-sync replica; fails with the error that ended the wait.</summary>
+    private static async Task ReplicatedAsync(PartitionReplica replica, AppendResult appended, int timeoutMs)
+    {
+        await appended.Durable.ConfigureAwait(false);
+        var timeout = TimeSpan.FromMilliseconds(timeoutMs > 0 ? timeoutMs : DefaultTimeoutMs);
+        ErrorCode error;
+        try
+        {
+            error = await replica.WaitForReplicationAsync(appended.LastOffset + 1).WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            error = ErrorCode.RequestTimedOut;
+        }
+        if (error != ErrorCode.None)
+        {
+            throw new ReplicationFailedException(error, $"{replica.Log.Id} offset {appended.LastOffset} did not reach the in-sync replicas: {error}");
+        }
+    }
+
     private async Task<ProduceResponse?> Respond(long correlationId, PartitionProduceResult[] results, Task[] durable)
     {
         var response = new ProduceResponse { CorrelationId = correlationId };
@@ -78,6 +109,10 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
             try
             {
                 await durable[i];
+            }
+            catch (ReplicationFailedException e)
+            {
+                results[i] = Failed(results[i].Topic, results[i].Partition, e.Error, e.Message);
             }
             catch (IOException e)
             {
@@ -103,4 +138,10 @@ internal sealed class ProduceHandler(LogManager logs, ILogger<ProduceHandler> lo
         LogAppendTimeMs = -1,
         LogStartOffset = -1,
     };
+}
+
+/// <summary>An acks=all append that did not reach the ISR in time, or whose wait ended with an error.</summary>
+internal sealed class ReplicationFailedException(ErrorCode error, string message) : Exception(message)
+{
+    public ErrorCode Error { get; } = error;
 }

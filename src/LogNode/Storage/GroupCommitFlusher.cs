@@ -6,6 +6,8 @@ namespace LogCluster.LogNode.Storage;
 /// queueing one each. The fsync runs on a pool thread outside the partition's append lock.
 /// A failed fsync is final for the partition (as Kafka takes a failed log directory offline): Linux may drop
 /// the dirty pages and report success on the next fsync, so nothing written since can be called durable.
+/// A truncation (<see cref="Truncated"/>) fails the waiters whose records it removed and voids an fsync that
+/// was already running, which covered the old tail, not the one appended after the cut.
 /// </summary>
 internal sealed class GroupCommitFlusher
 {
@@ -14,6 +16,7 @@ internal sealed class GroupCommitFlusher
     private readonly List<(long Offset, TaskCompletionSource Done)> _waiters = [];
     private long _flushedOffset;
     private long _flushCount;
+    private long _truncations;
     private bool _running;
     private Exception? _failure;
 
@@ -73,6 +76,34 @@ internal sealed class GroupCommitFlusher
         }
     }
 
+    /// <summary>
+    /// The log was cut at <paramref name="newEndOffset"/> and everything below it is on disk (the cut segment was
+    /// fsynced, the ones before it sealed): waiters below it complete, waiters for removed records fail with
+    /// <see cref="LogTruncatedException"/>, and an fsync already running no longer counts.
+    /// </summary>
+    public void Truncated(long newEndOffset)
+    {
+        List<(long Offset, TaskCompletionSource Done)> settled;
+        lock (_lock)
+        {
+            _truncations++;
+            _flushedOffset = newEndOffset;
+            settled = [.. _waiters];
+            _waiters.Clear();
+        }
+        foreach (var (offset, done) in settled)
+        {
+            if (offset <= newEndOffset)
+            {
+                done.TrySetResult();
+            }
+            else
+            {
+                done.TrySetException(new LogTruncatedException($"the records of an append ending at offset {offset} were truncated away (the log now ends at {newEndOffset}) before an fsync covered them"));
+            }
+        }
+    }
+
     private void FlushLoop()
     {
         var keepRunning = true;
@@ -80,6 +111,8 @@ internal sealed class GroupCommitFlusher
         {
             Exception? failure = null;
             long endOffset = 0;
+            // Read before the snapshot: a truncation after this point voids what the snapshot describes.
+            var truncations = Volatile.Read(ref _truncations);
             try
             {
                 LogSegment segment;
@@ -95,18 +128,18 @@ internal sealed class GroupCommitFlusher
             {
                 failure = e;
             }
-            keepRunning = Complete(failure, endOffset);
+            keepRunning = Complete(failure, endOffset, truncations);
         }
     }
 
     /// <summary>Settles the waiters the last fsync covered (all of them on failure); true while some remain.</summary>
-    private bool Complete(Exception? failure, long endOffset)
+    private bool Complete(Exception? failure, long endOffset, long truncations)
     {
         List<TaskCompletionSource> completed = [];
         bool keepRunning;
         lock (_lock)
         {
-            if (failure is null)
+            if (failure is null && truncations == _truncations)
             {
                 _flushedOffset = Math.Max(_flushedOffset, endOffset);
             }
@@ -140,3 +173,6 @@ internal sealed class GroupCommitFlusher
         return keepRunning;
     }
 }
+
+/// <summary>An append's records were removed by a truncation (a follower cutting a diverged tail) before they were made durable.</summary>
+internal sealed class LogTruncatedException(string message) : IOException(message);

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Storage;
 
 /// <summary>
-/// Owns the data directory: every topic's descriptor and partition logs. Topic creation and deletion are
+/// Owns the data directory: the local copy of every topic the metadata log gives this node (descriptor and
+/// partition logs). Topic creation and deletion are
 /// serialised by one lock; lookups are lock-free. A topic exists exactly when its descriptor file does:
 /// creation writes it last, deletion removes it first, and start-up removes partition folders without one.
 /// </summary>
@@ -17,18 +17,16 @@ internal sealed partial class LogManager : IDisposable
     private readonly TopicConfig _defaults;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly int _clusterSize;
     private readonly Lock _adminLock = new();
     private readonly ConcurrentDictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
 
-    public LogManager(string dataDirectory, TopicConfig defaults, TimeProvider time, ILogger<LogManager> logger, int clusterSize = 1)
+    public LogManager(string dataDirectory, TopicConfig defaults, TimeProvider time, ILogger<LogManager> logger)
     {
         DataDirectory = Path.GetFullPath(dataDirectory);
         _topicsDirectory = Path.Combine(DataDirectory, "meta", "topics");
         _defaults = defaults;
         _time = time;
         _logger = logger;
-        _clusterSize = clusterSize;
         Directory.CreateDirectory(_topicsDirectory);
         Load();
     }
@@ -76,65 +74,48 @@ internal sealed partial class LogManager : IDisposable
                 NodeLog.TailRecovered(_logger, report.Partition, report.TruncatedBytes, report.DeletedSegments, report.LogEndOffset);
             }
         }
-        return new TopicState(descriptor.Name, descriptor.ReplicationFactor, descriptor.Configs, config, partitions);
+        return new TopicState(descriptor.Name, descriptor.TopicId ?? string.Empty, descriptor.ReplicationFactor, descriptor.Configs, config, partitions);
     }
 
-    /// <summary>Creates a topic, or with <paramref name="validateOnly"/> only checks that it could.</summary>
-    public (ErrorCode Error, string Message) CreateTopic(TopicSpec spec, bool validateOnly)
+    /// <summary>
+    /// Makes the local copy of a topic the metadata log describes: opens it if missing, or wipes and recreates it
+    /// when the local one is an earlier topic of the same name (another topic id: this node missed the delete).
+    /// Validation happened on the controller; a topic reaching here is valid.
+    /// </summary>
+    public TopicState EnsureTopic(string name, string topicId, int partitions, int replicationFactor, IReadOnlyDictionary<string, string> configs)
     {
-        if (TopicNames.Problem(spec.Name) is { } nameProblem)
-        {
-            return (ErrorCode.InvalidTopic, nameProblem);
-        }
-        if (spec.Partitions < 1 || spec.Partitions > MaxPartitions)
-        {
-            return (ErrorCode.InvalidPartitions, $"partitions must be in [1, {MaxPartitions}], got {spec.Partitions}");
-        }
-        if (spec.ReplicationFactor < 1 || spec.ReplicationFactor > _clusterSize)
-        {
-            return (ErrorCode.InvalidReplicationFactor, $"replication factor must be in [1, {_clusterSize}] (the cluster's node count), got {spec.ReplicationFactor}");
-        }
-        TopicConfig config;
-        try
-        {
-            config = _defaults.With(spec.Configs);
-        }
-        catch (ArgumentException e)
-        {
-            return (ErrorCode.InvalidConfig, e.Message);
-        }
         lock (_adminLock)
         {
-            if (_topics.ContainsKey(spec.Name))
+            if (_topics.TryGetValue(name, out var existing))
             {
-                return (ErrorCode.TopicAlreadyExists, $"topic '{spec.Name}' already exists");
+                if (existing.TopicId == topicId)
+                {
+                    return existing;
+                }
+                DeleteTopic(name);
             }
-            if (validateOnly)
-            {
-                return (ErrorCode.None, string.Empty);
-            }
-            var descriptor = new TopicDescriptor(spec.Name, spec.Partitions, spec.ReplicationFactor, new Dictionary<string, string>(spec.Configs));
+            var descriptor = new TopicDescriptor(name, partitions, replicationFactor, new Dictionary<string, string>(configs), topicId);
             // Folders left by a delete that failed half-way belong to no topic: a new topic starts empty.
-            for (var p = 0; p < spec.Partitions; p++)
+            for (var p = 0; p < partitions; p++)
             {
-                PartitionLog.DeleteFiles(DataDirectory, new TopicPartition(spec.Name, p));
+                PartitionLog.DeleteFiles(DataDirectory, new TopicPartition(name, p));
             }
-            var state = OpenTopic(descriptor, config);
-            SegmentFiles.WriteDurably(DescriptorPath(spec.Name), JsonSerializer.SerializeToUtf8Bytes(descriptor));
-            _topics[spec.Name] = state;
-            NodeLog.TopicCreated(_logger, spec.Name, spec.Partitions);
-            return (ErrorCode.None, string.Empty);
+            var state = OpenTopic(descriptor, _defaults.With(configs));
+            SegmentFiles.WriteDurably(DescriptorPath(name), JsonSerializer.SerializeToUtf8Bytes(descriptor));
+            _topics[name] = state;
+            NodeLog.TopicCreated(_logger, name, partitions);
+            return state;
         }
     }
 
-    /// <summary>Deletes a topic and all its data.</summary>
-    public (ErrorCode Error, string Message) DeleteTopic(string name)
+    /// <summary>Deletes a topic and all its data; false when there is no such topic here.</summary>
+    public bool DeleteTopic(string name)
     {
         lock (_adminLock)
         {
             if (!_topics.TryRemove(name, out var state))
             {
-                return (ErrorCode.UnknownTopicOrPartition, $"topic '{name}' does not exist");
+                return false;
             }
             File.Delete(DescriptorPath(name));
             foreach (var partition in state.Partitions)
@@ -150,7 +131,7 @@ internal sealed partial class LogManager : IDisposable
                 PartitionLog.DeleteFiles(DataDirectory, partition.Id);
             }
             NodeLog.TopicDeleted(_logger, name);
-            return (ErrorCode.None, string.Empty);
+            return true;
         }
     }
 

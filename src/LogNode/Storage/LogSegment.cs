@@ -12,6 +12,9 @@ namespace LogCluster.LogNode.Storage;
 /// </summary>
 internal sealed class LogSegment : IDisposable
 {
+    // Read and write sharing: a truncation opens a second handle on the file before it closes the first.
+    private const FileShare SharedAccess = FileShare.ReadWrite;
+
     private readonly SafeFileHandle _log;
     private readonly string _directory;
     private readonly OffsetIndex _offsetIndex = new();
@@ -54,7 +57,7 @@ internal sealed class LogSegment : IDisposable
     public static LogSegment Create(string directory, long baseOffset, TopicConfig config)
     {
         var path = Path.Combine(directory, SegmentFiles.BaseName(baseOffset) + SegmentFiles.LogSuffix);
-        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, SharedAccess);
         // The new file's directory entry must be durable before any batch in it is acknowledged as durable.
         SegmentFiles.FsyncDirectory(directory);
         return new LogSegment(directory, baseOffset, handle, config.IndexIntervalBytes);
@@ -63,17 +66,24 @@ internal sealed class LogSegment : IDisposable
     public static LogSegment Open(string directory, long baseOffset, TopicConfig config)
     {
         var path = Path.Combine(directory, SegmentFiles.BaseName(baseOffset) + SegmentFiles.LogSuffix);
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, SharedAccess);
         return new LogSegment(directory, baseOffset, handle, config.IndexIntervalBytes);
     }
 
     /// <summary>Writes one batch at the end. <paramref name="stampedPrefix"/> replaces the batch's first bytes.</summary>
-    public void Append(ReadOnlyMemory<byte> stampedPrefix, ReadOnlyMemory<byte> rest, in RecordBatchHeader header, long nowMs)
+    public void Append(ReadOnlyMemory<byte> stampedPrefix, ReadOnlyMemory<byte> rest, in RecordBatchHeader header, long nowMs) =>
+        Append([stampedPrefix, rest], header, nowMs);
+
+    /// <summary>Writes one batch at the end exactly as given (a follower stores the leader's bytes).</summary>
+    public void Append(ReadOnlyMemory<byte> batch, in RecordBatchHeader header, long nowMs) =>
+        Append([batch], header, nowMs);
+
+    private void Append(ReadOnlyMemory<byte>[] buffers, in RecordBatchHeader header, long nowMs)
     {
         var position = _size;
         try
         {
-            RandomAccess.Write(_log, [stampedPrefix, rest], position);
+            RandomAccess.Write(_log, buffers, position);
         }
         catch (IOException)
         {
@@ -216,6 +226,36 @@ internal sealed class LogSegment : IDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// A new instance over this segment's file that ends at <paramref name="position"/>, the start of the batch at
+    /// <paramref name="nextOffset"/> (a truncation). It keeps the index entries of the batches before the cut; the file
+    /// itself is cut by <see cref="CutFileToSize"/> once readers have moved off this instance (dispose it first).
+    /// </summary>
+    public LogSegment OpenTruncated(long position, long nextOffset, long nowMs)
+    {
+        var handle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.ReadWrite, SharedAccess);
+        var cut = new LogSegment(_directory, BaseOffset, handle, _indexIntervalBytes);
+        cut._offsetIndex.CopyBefore(_offsetIndex, position);
+        cut._timeIndex.CopyBefore(_timeIndex, nextOffset - BaseOffset);
+        cut._bytesSinceIndexEntry = position - cut._offsetIndex.FloorPosition(long.MaxValue);
+        cut._size = position;
+        cut.NextOffset = nextOffset;
+        cut.FirstAppendTimeMs = position == 0 ? -1 : FirstAppendTimeMs >= 0 ? FirstAppendTimeMs : nowMs;
+        return cut;
+    }
+
+    /// <summary>
+    /// After <see cref="OpenTruncated"/>: deletes the index files (they describe the old end; an active segment's
+    /// indexes live in memory), cuts the file at <see cref="Size"/> and fsyncs it. The caller fsyncs the folder.
+    /// </summary>
+    public void CutFileToSize()
+    {
+        File.Delete(IndexPath);
+        File.Delete(TimeIndexPath);
+        RandomAccess.SetLength(_log, _size);
+        Flush();
     }
 
     public void Dispose() => _log.Dispose();

@@ -19,6 +19,20 @@ internal sealed class OffsetIndex
 
     public void Clear() => _entries.Clear();
 
+    /// <summary>Adds <paramref name="source"/>'s entries for the batches before byte <paramref name="position"/> (a truncation keeps them).</summary>
+    public void CopyBefore(OffsetIndex source, long position)
+    {
+        var (entries, count) = source._entries.Snapshot();
+        foreach (var entry in entries.AsSpan(0, count))
+        {
+            if (entry.Position >= position)
+            {
+                break;
+            }
+            _entries.Add(entry);
+        }
+    }
+
     /// <summary>Position of the last indexed batch starting at or before <paramref name="relativeOffset"/>, or 0.</summary>
     public int FloorPosition(long relativeOffset)
     {

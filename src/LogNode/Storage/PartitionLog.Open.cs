@@ -7,7 +7,9 @@ internal sealed partial class PartitionLog
     /// indexes) and are trusted; the segment holding the recovery point and any after it are validated batch by
     /// batch (length, magic, CRC-32C, offset continuity) and truncated after the last valid batch. A segment
     /// after a truncated or discontinuous one is deleted, as Kafka's LogLoader does. The producer state comes from
-    /// the newest valid snapshot within the recovered log plus the batches after it (ProducerStateSnapshot).
+    /// the newest valid snapshot within the recovered log plus the batches after it (ProducerStateSnapshot). The
+    /// leader-epoch cache is loaded (or rebuilt from the batch headers) and cut at the recovered log end, and the
+    /// high watermark comes from its checkpoint, bounded by the log end.
     /// </summary>
     public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, TimeProvider time, out RecoveryReport report)
     {
@@ -56,6 +58,8 @@ internal sealed partial class PartitionLog
         }
         var snapshot = ProducerStateSnapshot.LoadNewest(directory, segments[0].BaseOffset, segments[^1].NextOffset);
         var log = new PartitionLog(id, directory, config, time, [.. segments]);
+        log.LoadLeaderEpochs();
+        log.LoadHighWatermark();
         var replayed = log.RebuildProducerState(snapshot);
         report = new RecoveryReport(id, segments.Count, truncatedBytes, deletedSegments, log.LogEndOffset, snapshot?.Offset ?? -1, replayed);
         return log;

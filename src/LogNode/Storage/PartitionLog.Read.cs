@@ -5,46 +5,55 @@ internal sealed partial class PartitionLog
     /// <summary>
     /// Reads whole batches starting with the one that holds <paramref name="fetchOffset"/>, up to
     /// <paramref name="maxBytes"/> (the first batch is returned whole even when larger, so a reader always
-    /// progresses) and never past the high watermark. Serves the stored bytes as they are: no re-encoding.
+    /// progresses) and never past the high watermark, or with <paramref name="upToLogEnd"/> (a follower replica
+    /// fetching) never past the log end. Serves the stored bytes as they are: no re-encoding.
     /// </summary>
-    public ReadResult Read(long fetchOffset, int maxBytes) => OnCurrentSegments(segments =>
+    public ReadResult Read(long fetchOffset, int maxBytes, bool upToLogEnd = false) => OnCurrentSegments(segments =>
     {
         var highWatermark = HighWatermark;
         var start = segments[0].BaseOffset;
         var end = LogEndOffset;
+        var readableEnd = upToLogEnd ? end : highWatermark;
         if (fetchOffset < start || fetchOffset > end)
         {
             return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: true);
         }
-        if (fetchOffset >= highWatermark)
+        if (fetchOffset >= readableEnd)
         {
             return new ReadResult(ReadOnlyMemory<byte>.Empty, highWatermark, start, end, OutOfRange: false);
         }
-        var bytes = ReadFromSegment(segments, fetchOffset, maxBytes, highWatermark);
+        var bytes = ReadFromSegment(segments, fetchOffset, maxBytes, readableEnd);
         return new ReadResult(bytes, highWatermark, start, end, OutOfRange: false);
     });
 
     /// <summary>
     /// Runs a lock-free read on a snapshot of the segment list. When retention deletes a segment under it, the
-    /// read starts again on the current list; when the whole log was closed, it throws.
+    /// read starts again on the current list; when a truncation ran during it (the bytes read may mix the old tail
+    /// with what was appended after the cut), it starts again too; when the whole log was closed, it throws.
     /// </summary>
     private T OnCurrentSegments<T>(Func<LogSegment[], T> read)
     {
         while (true)
         {
+            // Full fences: the count is read before anything of the log, and again after all of it.
+            var truncations = Interlocked.Read(ref _truncations);
             var segments = _segments;
             try
             {
-                return read(segments);
+                var result = read(segments);
+                if (Interlocked.Read(ref _truncations) == truncations)
+                {
+                    return result;
+                }
             }
-            catch (ObjectDisposedException) when (!_disposed && !ReferenceEquals(segments, _segments))
+            catch (ObjectDisposedException) when (!_disposed && (!ReferenceEquals(segments, _segments) || Interlocked.Read(ref _truncations) != truncations))
             {
-                // Retention deleted a segment under us: look again with the current segment list.
+                // Retention or a truncation replaced a segment under us: look again with the current segment list.
             }
         }
     }
 
-    private static byte[] ReadFromSegment(LogSegment[] segments, long fetchOffset, int maxBytes, long highWatermark)
+    private static byte[] ReadFromSegment(LogSegment[] segments, long fetchOffset, int maxBytes, long readableEnd)
     {
         for (var i = FindSegment(segments, fetchOffset); i < segments.Length; i++)
         {
@@ -58,7 +67,7 @@ internal sealed partial class PartitionLog
             // One pass over headers decides the range, one read fetches it.
             var endPosition = position;
             while (segment.ReadHeaderAt(endPosition, limit) is { } header
-                && header.BaseOffset < highWatermark
+                && header.BaseOffset < readableEnd
                 && (endPosition == position || endPosition - position + header.TotalSize <= maxBytes))
             {
                 endPosition += header.TotalSize;

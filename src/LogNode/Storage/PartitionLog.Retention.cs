@@ -4,7 +4,9 @@ internal sealed partial class PartitionLog
 {
     /// <summary>
     /// Deletes whole sealed segments that retention.ms or retention.bytes no longer covers; the active segment
-    /// always stays. The log start offset moves to the first remaining segment. Returns the segments deleted.
+    /// always stays, and so does every segment holding a record at or above the high watermark (not yet committed:
+    /// a new leader might still need it, as in Kafka). The log start offset moves to the first remaining segment,
+    /// and the leader-epoch cache forgets the epochs that ended before it. Returns the segments deleted.
     /// </summary>
     public int EnforceRetention(long nowMs)
     {
@@ -18,7 +20,8 @@ internal sealed partial class PartitionLog
             var segments = _segments;
             var totalBytes = segments.Sum(s => s.Size);
             var keepFrom = 0;
-            for (var i = 0; i < segments.Length - 1; i++)
+            var highWatermark = _highWatermark;
+            for (var i = 0; i < segments.Length - 1 && segments[i].NextOffset <= highWatermark; i++)
             {
                 var expired = Config.RetentionMs >= 0 && segments[i].NewestTimestampMs < nowMs - Config.RetentionMs;
                 var oversize = Config.RetentionBytes >= 0 && totalBytes - segments[i].Size >= Config.RetentionBytes;
@@ -39,6 +42,18 @@ internal sealed partial class PartitionLog
         foreach (var segment in doomed)
         {
             segment.Delete();
+        }
+        if (doomed.Count > 0)
+        {
+            // After the files are gone: a failed checkpoint write must not leave segments behind. Until it is
+            // written, epochs before the log start only answer lookups nobody can fetch from; opening trims them too.
+            lock (_appendLock)
+            {
+                if (!_disposed)
+                {
+                    _epochs.TruncateFromStart(LogStartOffset);
+                }
+            }
         }
         return doomed.Count;
     }

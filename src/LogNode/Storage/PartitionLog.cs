@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using LogCluster.Protocol.Records;
 
 namespace LogCluster.LogNode.Storage;
@@ -8,6 +7,8 @@ namespace LogCluster.LogNode.Storage;
 /// <see cref="_appendLock"/>; reads take a snapshot of the segment list and never block appends. Offsets:
 /// <see cref="LogStartOffset"/> (first retained) &lt;= <see cref="HighWatermark"/> (readable by consumers)
 /// &lt;= <see cref="LogEndOffset"/> (next to assign); <see cref="FlushedOffset"/> is what fsync has covered.
+/// Replication (leader epochs, follower appends, the high watermark, truncation) is in PartitionLog.Replication.cs
+/// and PartitionLog.Truncation.cs; everything that changes the log runs under the same lock.
 /// </summary>
 internal sealed partial class PartitionLog : IDisposable
 {
@@ -16,12 +17,13 @@ internal sealed partial class PartitionLog : IDisposable
     private readonly byte[] _stampedPrefix = new byte[RecordBatchLayout.PartitionLeaderEpochOffset + sizeof(int)];
     private readonly GroupCommitFlusher _flusher;
     private readonly ProducerStateTable _producers = new();
+    private readonly LeaderEpochCache _epochs;
     private volatile LogSegment[] _segments;
     private long _logEndOffset;
     private long _highWatermark;
     private long _lastFlushRequestMs;
     private volatile bool _disposed;
-    private TaskCompletionSource _appended = NewSignal();
+    private TaskCompletionSource _changed = NewSignal();
 
     private PartitionLog(TopicPartition id, string directory, TopicConfig config, TimeProvider time, LogSegment[] segments)
     {
@@ -30,8 +32,9 @@ internal sealed partial class PartitionLog : IDisposable
         Config = config;
         _time = time;
         _segments = segments;
+        _epochs = new LeaderEpochCache(directory);
         _logEndOffset = segments[^1].NextOffset;
-        // One replica: every appended record is in the (single-member) ISR at once.
+        // Until Open loads the high-watermark checkpoint.
         _highWatermark = _logEndOffset;
         _flusher = new GroupCommitFlusher(SnapshotForFlush, _logEndOffset);
         _lastFlushRequestMs = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -43,8 +46,11 @@ internal sealed partial class PartitionLog : IDisposable
 
     public TopicConfig Config { get; }
 
-    /// <summary>Leader epoch stamped into every appended batch; a single node stays at epoch 0.</summary>
-    public int LeaderEpoch { get; }
+    /// <summary>
+    /// The partition's current leader epoch as this replica knows it: a leader stamps it into every appended batch,
+    /// fetches are checked against it. After a restart, the newest epoch in the log (0 for a log without one).
+    /// </summary>
+    public int LeaderEpoch => Volatile.Read(ref _leaderEpoch);
 
     public long LogStartOffset => _segments[0].BaseOffset;
 
@@ -81,19 +87,23 @@ internal sealed partial class PartitionLog : IDisposable
         }
     }
 
-    /// <summary>Completes at the next append; fetchers long-poll on it.</summary>
-    public Task NextAppend => Volatile.Read(ref _appended).Task;
+    /// <summary>
+    /// Completes at the next append (leader or follower), high-watermark advance or truncation; fetchers long-poll
+    /// on it.
+    /// </summary>
+    public Task NextChange => Volatile.Read(ref _changed).Task;
 
     /// <summary>
     /// Appends one batch that <see cref="BatchValidation"/> accepted. Stamps base offset and leader epoch into
     /// the stored copy (outside the CRC, so no re-checksum) without copying the batch: the file write gathers
     /// the 16 stamped bytes and the rest of the caller's buffer. A retried duplicate of an idempotent producer's
     /// batch is not appended again: the result carries the original offsets. A fenced epoch or a sequence gap
-    /// throws <see cref="AppendRejectedException"/>.
+    /// throws <see cref="AppendRejectedException"/>. The high watermark follows only while this log is its
+    /// partition's <see cref="SoleReplica"/>; otherwise the replica manager advances it.
     /// </summary>
     public AppendResult Append(ReadOnlyMemory<byte> batch, RecordBatchHeader header)
     {
-        TaskCompletionSource appended;
+        TaskCompletionSource changed;
         AppendResult result;
         lock (_appendLock)
         {
@@ -107,25 +117,40 @@ internal sealed partial class PartitionLog : IDisposable
             }
             var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
             var baseOffset = _logEndOffset;
-            header = header with { BaseOffset = baseOffset, PartitionLeaderEpoch = LeaderEpoch };
+            var leaderEpoch = _leaderEpoch;
+            header = header with { BaseOffset = baseOffset, PartitionLeaderEpoch = leaderEpoch };
             RollIfNeeded(header, nowMs);
+            // Usually BecomeLeader recorded the epoch already; a log that was never told one starts epoch 0 here.
+            _epochs.Assign(leaderEpoch, baseOffset);
             batch.Span[..RecordBatchLayout.PartitionLeaderEpochOffset].CopyTo(_stampedPrefix);
-            RecordBatchHeader.StampLeaderFields(_stampedPrefix, baseOffset, LeaderEpoch);
+            RecordBatchHeader.StampLeaderFields(_stampedPrefix, baseOffset, leaderEpoch);
             _segments[^1].Append(_stampedPrefix, batch[_stampedPrefix.Length..], header, nowMs);
             _producers.Record(header, nowMs);
 
             var endOffset = header.NextOffset;
             Interlocked.Exchange(ref _logEndOffset, endOffset);
-            Interlocked.Exchange(ref _highWatermark, endOffset);
-            var durable = endOffset - _flusher.FlushedOffset >= Config.FlushMessages
-                ? _flusher.FlushAsync(endOffset)
-                : Task.CompletedTask;
-            result = new AppendResult(baseOffset, header.LastOffset, LogStartOffset, durable);
-            appended = _appended;
-            _appended = NewSignal();
+            if (_soleReplica)
+            {
+                // The only replica: every appended record is in the (single-member) ISR at once.
+                Interlocked.Exchange(ref _highWatermark, endOffset);
+            }
+            result = new AppendResult(baseOffset, header.LastOffset, LogStartOffset, DurableAt(endOffset));
+            changed = SwapChangeSignal();
         }
-        appended.TrySetResult();
+        changed.TrySetResult();
         return result;
+    }
+
+    /// <summary>What an append up to <paramref name="endOffset"/> waits for before it is acknowledged: an fsync once flush.messages records are unflushed.</summary>
+    private Task DurableAt(long endOffset) =>
+        endOffset - _flusher.FlushedOffset >= Config.FlushMessages ? _flusher.FlushAsync(endOffset) : Task.CompletedTask;
+
+    /// <summary>Installs a new change signal and returns the old one, to complete once the lock is released.</summary>
+    private TaskCompletionSource SwapChangeSignal()
+    {
+        var changed = _changed;
+        Volatile.Write(ref _changed, NewSignal());
+        return changed;
     }
 
     private void RollIfNeeded(in RecordBatchHeader header, long nowMs)
@@ -146,8 +171,9 @@ internal sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>
-    /// Seals the active segment (fsync + index files), snapshots the producer state, and starts a new segment at
-    /// the log end offset. The snapshot follows the seal, so the batches it describes are on disk before it is.
+    /// Seals the active segment (fsync + index files), snapshots the producer state, starts a new segment at the
+    /// log end offset, and checkpoints the high watermark. The snapshot follows the seal, so the batches it
+    /// describes are on disk before it is.
     /// </summary>
     private void Roll()
     {
@@ -157,6 +183,7 @@ internal sealed partial class PartitionLog : IDisposable
         ProducerStateSnapshot.Write(Directory, _logEndOffset, _producers.Export());
         var next = LogSegment.Create(Directory, _logEndOffset, Config);
         _segments = [.. _segments, next];
+        WriteHighWatermarkCheckpoint(NextHighWatermarkCheckpoint());
     }
 
     /// <summary>Requests an fsync when flush.ms has passed since the last one and data is unflushed.</summary>
@@ -182,29 +209,35 @@ internal sealed partial class PartitionLog : IDisposable
     /// After a restart, rebuilds the producer state so a retry of a batch acknowledged before the restart is
     /// still recognised: from <paramref name="snapshot"/> plus the batch headers after its offset, or, without
     /// one, from every batch header of the log. Headers only: one 61-byte read per batch. Returns the batches
-    /// replayed. Producers from the snapshot keep their last append time; replayed ones count from now.
+    /// replayed. Producers from the snapshot keep their last append time; replayed ones count from now. Replaces
+    /// whatever the table held (a truncation rebuilds it too).
     /// </summary>
     private long RebuildProducerState(ProducerStateSnapshot.Content? snapshot)
     {
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var from = snapshot?.Offset ?? LogStartOffset;
-        if (snapshot is not null)
-        {
-            _producers.Import(snapshot.Producers);
-        }
+        _producers.Import(snapshot?.Producers ?? []);
         long replayed = 0;
+        foreach (var header in BatchHeadersFrom(snapshot?.Offset ?? LogStartOffset))
+        {
+            _producers.Record(header, nowMs);
+            replayed++;
+        }
+        return replayed;
+    }
+
+    /// <summary>The header of every batch from the one holding <paramref name="from"/> to the log end (61 bytes read per batch).</summary>
+    private IEnumerable<RecordBatchHeader> BatchHeadersFrom(long from)
+    {
         foreach (var segment in _segments.Where(s => s.NextOffset > from))
         {
             var limit = segment.Size;
             var position = from > segment.BaseOffset ? segment.FindBatchPosition(from, limit) : 0;
             while (position >= 0 && segment.ReadHeaderAt(position, limit) is { } header)
             {
-                _producers.Record(header, nowMs);
+                yield return header;
                 position += header.TotalSize;
-                replayed++;
             }
         }
-        return replayed;
     }
 
     /// <summary>Best effort: without this snapshot the next open replays the log after the last roll's one instead.</summary>
@@ -220,6 +253,19 @@ internal sealed partial class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>Best effort: without it the next open starts from the last periodic checkpoint, a lower high watermark.</summary>
+    private void WriteClosingHighWatermark()
+    {
+        try
+        {
+            WriteHighWatermarkCheckpoint(NextHighWatermarkCheckpoint());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Consumers see less until the next advance; nothing uncommitted is shown.
+        }
+    }
+
     private (LogSegment Segment, long EndOffset) SnapshotForFlush()
     {
         lock (_appendLock)
@@ -230,19 +276,11 @@ internal sealed partial class PartitionLog : IDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static void WriteRecoveryPoint(string directory, long offset)
-    {
-        Span<byte> bytes = stackalloc byte[sizeof(long)];
-        BinaryPrimitives.WriteInt64BigEndian(bytes, offset);
-        SegmentFiles.WriteDurably(Path.Combine(directory, SegmentFiles.RecoveryPointFile), bytes);
-    }
+    private static void WriteRecoveryPoint(string directory, long offset) =>
+        SegmentFiles.WriteOffset(Path.Combine(directory, SegmentFiles.RecoveryPointFile), offset);
 
-    private static long ReadRecoveryPoint(string directory)
-    {
-        var path = Path.Combine(directory, SegmentFiles.RecoveryPointFile);
-        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
-        return bytes.Length == sizeof(long) ? BinaryPrimitives.ReadInt64BigEndian(bytes) : 0;
-    }
+    private static long ReadRecoveryPoint(string directory) =>
+        SegmentFiles.ReadOffset(Path.Combine(directory, SegmentFiles.RecoveryPointFile)) is (OffsetFile.Valid, var offset) ? offset : 0;
 
     /// <summary>
     /// Closes the files. Later appends, reads and retention throw <see cref="ObjectDisposedException"/> (the
@@ -259,10 +297,11 @@ internal sealed partial class PartitionLog : IDisposable
             _disposed = true;
             try
             {
-                // A graceful stop leaves everything on disk, whatever the flush policy, and a snapshot so the
-                // next start replays nothing.
+                // A graceful stop leaves everything on disk, whatever the flush policy, a snapshot so the next
+                // start replays nothing, and the high watermark.
                 _segments[^1].Flush();
                 WriteClosingSnapshot();
+                WriteClosingHighWatermark();
             }
             finally
             {

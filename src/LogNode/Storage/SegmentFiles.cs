@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -11,6 +12,8 @@ internal static partial class SegmentFiles
     public const string TimeIndexSuffix = ".timeindex";
     public const string SnapshotSuffix = ".snapshot";
     public const string RecoveryPointFile = "recovery-point";
+    public const string HighWatermarkFile = "high-watermark";
+    public const string LeaderEpochCheckpointFile = "leader-epoch-checkpoint";
 
     /// <summary>Kafka's naming: the segment's base offset as 20 zero-padded digits.</summary>
     public static string BaseName(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
@@ -50,6 +53,29 @@ internal static partial class SegmentFiles
         FsyncDirectory(Path.GetDirectoryName(path)!);
     }
 
+    /// <summary>Writes an offset file (<c>recovery-point</c>, <c>high-watermark</c>): eight bytes, big-endian, durably.</summary>
+    public static void WriteOffset(string path, long offset)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(long)];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, offset);
+        WriteDurably(path, bytes);
+    }
+
+    /// <summary>Reads an offset file written by <see cref="WriteOffset"/>; damaged when it is not exactly eight bytes.</summary>
+    public static (OffsetFile State, long Offset) ReadOffset(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return (OffsetFile.Missing, -1);
+        }
+        return bytes.Length == sizeof(long) ? (OffsetFile.Valid, BinaryPrimitives.ReadInt64BigEndian(bytes)) : (OffsetFile.Damaged, -1);
+    }
+
     /// <summary>
     /// Makes a directory's entries durable: a new or renamed file is only found after a power loss once its
     /// directory has been fsynced (Kafka's Utils.flushDir). No-op where directories cannot be opened (Windows).
@@ -87,4 +113,12 @@ internal static partial class SegmentFiles
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
+}
+
+/// <summary>What <see cref="SegmentFiles.ReadOffset"/> found.</summary>
+internal enum OffsetFile
+{
+    Missing,
+    Valid,
+    Damaged,
 }

@@ -32,6 +32,20 @@ internal sealed class TimeIndex
 
     public void Clear() => _entries.Clear();
 
+    /// <summary>Adds <paramref name="source"/>'s entries raised by batches before <paramref name="relativeOffset"/> (a truncation keeps them).</summary>
+    public void CopyBefore(TimeIndex source, long relativeOffset)
+    {
+        var (entries, count) = source._entries.Snapshot();
+        foreach (var entry in entries.AsSpan(0, count))
+        {
+            if (entry.RelativeOffset >= relativeOffset)
+            {
+                break;
+            }
+            _entries.Add(entry);
+        }
+    }
+
     /// <summary>
     /// Relative offset of the first batch that may hold a timestamp at or after <paramref name="timestamp"/>:
     /// the offset of the last entry whose timestamp is below it (records before that entry are all older), or 0.

@@ -35,12 +35,18 @@ public sealed record TopicConfig
     /// <summary>Bytes between two entries of the sparse offset index.</summary>
     public int IndexIntervalBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// acks=all needs at least this many in-sync replicas (leader included); fewer fail with NOT_ENOUGH_REPLICAS
+    /// before anything is written. Kafka's default, 1; RF=3 clusters usually set 2.
+    /// </summary>
+    public int MinInsyncReplicas { get; init; } = 1;
+
     public static readonly TopicConfig Default = new();
 
     private static readonly string[] _knownKeys =
     [
         "segment.bytes", "segment.ms", "retention.ms", "retention.bytes", "max.message.bytes",
-        "flush.messages", "flush.ms", "index.interval.bytes",
+        "flush.messages", "flush.ms", "index.interval.bytes", "min.insync.replicas",
     ];
 
     public static IReadOnlyList<string> Keys => _knownKeys;
@@ -61,6 +67,7 @@ public sealed record TopicConfig
                 "flush.messages" => config with { FlushMessages = ParseLong(key, value, min: 1) },
                 "flush.ms" => config with { FlushMs = ParseLong(key, value, min: 0) },
                 "index.interval.bytes" => config with { IndexIntervalBytes = (int)ParseLong(key, value, min: 0, max: int.MaxValue) },
+                "min.insync.replicas" => config with { MinInsyncReplicas = (int)ParseLong(key, value, min: 1, max: short.MaxValue) },
                 _ => throw new ArgumentException($"unknown topic config '{key}'; known keys: {string.Join(", ", _knownKeys)}"),
             };
         }
@@ -78,6 +85,7 @@ public sealed record TopicConfig
         ["flush.messages"] = Format(FlushMessages),
         ["flush.ms"] = Format(FlushMs),
         ["index.interval.bytes"] = Format(IndexIntervalBytes),
+        ["min.insync.replicas"] = Format(MinInsyncReplicas),
     };
 
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -61,7 +61,10 @@ internal sealed class DeliveryFlow
                 return result.BaseOffset;
             }
             _accumulator.AttemptFailed(batch, result.Error);
-            if (result.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable or ErrorCode.FencedLeaderEpoch)
+            // Leadership moved, or the leader's node is gone (a broken connection): ask the cluster again, as
+            // Kafka's client does after NOT_LEADER and after a disconnect.
+            if (result.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
+                or ErrorCode.FencedLeaderEpoch or ErrorCode.NetworkException)
             {
                 _metadataStale(batch.Partition.Topic);
             }

@@ -51,14 +51,20 @@ internal sealed class PartitionLogHarness : IDisposable
         return Log.Append(batch, validation.Header);
     }
 
-    /// <summary>Every batch from the log start to the high watermark, read in small steps.</summary>
-    public List<byte[]> ReadAll()
+    /// <summary>Appends batches as a follower does: concatenated, exactly as the leader stored them.</summary>
+    public AppendResult AppendAsFollower(params byte[][] batches) => Log.AppendAsFollower(batches.SelectMany(b => b).ToArray());
+
+    /// <summary>
+    /// Every batch from the log start to the high watermark (or, with <paramref name="upToLogEnd"/>, to the log end as
+    /// a follower fetching reads), in small steps.
+    /// </summary>
+    public List<byte[]> ReadAll(bool upToLogEnd = false)
     {
         var batches = new List<byte[]>();
         var offset = Log.LogStartOffset;
-        while (offset < Log.HighWatermark)
+        while (offset < (upToLogEnd ? Log.LogEndOffset : Log.HighWatermark))
         {
-            var read = Log.Read(offset, maxBytes: 1);
+            var read = Log.Read(offset, maxBytes: 1, upToLogEnd);
             var split = TestBatches.Split(read.Batches);
             Assert.Single(split);
             batches.Add(split[0]);

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using Grpc.Net.Client;
+
+namespace LogCluster.LogNode.Cluster;
+
+/// <summary>gRPC channels from this node to the others (controller calls, replica fetches), one per address.</summary>
+internal sealed class PeerChannels : IDisposable
+{
+    private readonly ConcurrentDictionary<(string Host, int Port), GrpcChannel> _channels = new();
+
+    public GrpcChannel For(string host, int port) =>
+        _channels.GetOrAdd((host, port), key => GrpcChannel.ForAddress(new UriBuilder("http", key.Host, key.Port).Uri, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = null,
+            HttpHandler = new SocketsHttpHandler
+            {
+                // A peer that vanished without closing (a cut link) is found by pings, not by the OS minutes later.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                EnableMultipleHttp2Connections = true,
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+            },
+        }));
+
+    /// <summary>Drops the channel after a call timed out, so the next call opens a new connection.</summary>
+    public void Reset(string host, int port)
+    {
+        if (_channels.TryRemove((host, port), out var channel))
+        {
+            channel.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
+    }
+}

@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using LogCluster.LogNode.Storage;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.LogNode.Metadata.Controller;
+
+/// <summary>
+/// The controller's duties, done only on the node that leads the metadata quorum: registering nodes, fencing
+/// the ones whose heartbeats stop (and electing new leaders for their partitions), creating and deleting
+/// topics, accepting ISR changes and handing out producer-id blocks. Every decision reads the current image
+/// and proposes records; <see cref="_writes"/> serialises them, so each decision sees the one before it.
+/// A node that is not the controller throws <see cref="NotControllerException"/> from every method.
+/// </summary>
+internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSettings settings, TimeProvider time, ILogger<ActiveController> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly ConcurrentDictionary<int, long> _lastHeartbeat = new();
+
+    /// <summary>
+    /// While this node leads: fences nodes silent for the session timeout. Every node counts as just heard from
+    /// when leadership starts, as in KRaft, so a new controller does not fence nodes that were talking to the old one.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            CancellationToken leadership;
+            try
+            {
+                leadership = await quorum.WaitForLeadershipAsync(stopping).ConfigureAwait(false);
+            }
+            catch (NotControllerException)
+            {
+                await Task.Delay(settings.HeartbeatInterval, time, stopping).ConfigureAwait(false);
+                continue;
+            }
+            using var leading = CancellationTokenSource.CreateLinkedTokenSource(stopping, leadership);
+            _lastHeartbeat.Clear();
+            var now = time.GetTimestamp();
+            foreach (var node in quorum.Image.Nodes.Keys)
+            {
+                _lastHeartbeat[node] = now;
+            }
+            NodeLog.ControllerActivated(logger, quorum.Image.Nodes.Count);
+            try
+            {
+                using var timer = new PeriodicTimer(settings.HeartbeatInterval / 2, time);
+                while (await timer.WaitForNextTickAsync(leading.Token).ConfigureAwait(false))
+                {
+                    await FenceSilentNodesAsync(leading.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or NotControllerException)
+            {
+                // Leadership ended (or the node stops): wait to lead again.
+            }
+        }
+    }
+
+    private async Task FenceSilentNodesAsync(CancellationToken cancellationToken)
+    {
+        foreach (var node in quorum.Image.LiveNodes.ToList())
+        {
+            var heard = _lastHeartbeat.GetOrAdd(node.NodeId, time.GetTimestamp());
+            if (time.GetElapsedTime(heard) > settings.SessionTimeout)
+            {
+                await WriteAsync(image =>
+                {
+                    if (!image.Nodes.TryGetValue(node.NodeId, out var current) || current.Fenced)
+                    {
+                        return [];
+                    }
+                    NodeLog.NodeFenced(logger, node.NodeId, settings.SessionTimeout.TotalMilliseconds);
+                    return [Fence(node.NodeId), .. PartitionElections.WithoutNode(image, node.NodeId).Select(Record)];
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A node says it is alive. A new node, a changed endpoint, a fenced node or a restarted one (new incarnation)
+    /// is registered again; a restarted node first leaves every ISR, since it may have lost an unflushed tail.
+    /// </summary>
+    public async Task HeartbeatAsync(NodeHeartbeatRequest request, CancellationToken cancellationToken)
+    {
+        _lastHeartbeat[request.NodeId] = time.GetTimestamp();
+        if (IsCurrent(quorum.Image, request))
+        {
+            return;
+        }
+        await WriteAsync(image =>
+        {
+            if (IsCurrent(image, request))
+            {
+                return [];
+            }
+            var records = new List<MetadataRecord>();
+            if (image.Nodes.TryGetValue(request.NodeId, out var previous) && previous.Incarnation != request.Incarnation)
+            {
+                records.AddRange(PartitionElections.WithoutNode(image, request.NodeId).Select(Record));
+                image = records.Aggregate(image, (i, r) => i.Apply(r));
+            }
+            var registration = new MetadataRecord
+            {
+                RegisterNode = new NodeRegistration { NodeId = request.NodeId, Host = request.Host, Port = request.Port, Incarnation = request.Incarnation },
+            };
+            records.Add(registration);
+            records.AddRange(PartitionElections.WithNodeBack(image.Apply(registration), request.NodeId).Select(Record));
+            NodeLog.NodeRegistered(logger, request.NodeId, request.Host, request.Port);
+            return records;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsCurrent(ClusterImage image, NodeHeartbeatRequest request) =>
+        image.Nodes.TryGetValue(request.NodeId, out var known)
+        && !known.Fenced && known.Host == request.Host && known.Port == request.Port && known.Incarnation == request.Incarnation;
+
+    public async Task<AlterPartitionResponse> AlterPartitionAsync(AlterPartitionRequest request, CancellationToken cancellationToken)
+    {
+        var response = new AlterPartitionResponse();
+        await WriteAsync(image =>
+        {
+            var (change, error, message) = PartitionElections.AlterIsr(image, request);
+            (response.ErrorCode, response.ErrorMessage) = (error, message);
+            return change is null ? [] : [Record(change)];
+        }, cancellationToken).ConfigureAwait(false);
+        if (quorum.Image.FindPartition(request.Topic, request.Partition) is { } now)
+        {
+            (response.LeaderEpoch, response.PartitionEpoch) = (now.LeaderEpoch, now.PartitionEpoch);
+            response.Isr.Add(now.Isr);
+        }
+        return response;
+    }
+
+    public async Task<CreateTopicsResponse> CreateTopicsAsync(CreateTopicsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new CreateTopicsResponse();
+        foreach (var spec in request.Topics)
+        {
+            var result = new TopicResult { Name = spec.Name };
+            await WriteAsync(image =>
+            {
+                (result.ErrorCode, result.ErrorMessage) = Validate(image, spec);
+                if (result.ErrorCode != ErrorCode.None || request.ValidateOnly)
+                {
+                    return [];
+                }
+                var live = image.LiveNodes.Select(n => n.NodeId).ToList();
+                var assignment = ReplicaAssignment.Assign(spec.Partitions, spec.ReplicationFactor, live, Random.Shared.Next(live.Count));
+                var topic = new TopicRecord { Name = spec.Name, TopicId = Guid.NewGuid().ToString("N") };
+                topic.Configs.Add(spec.Configs);
+                for (var p = 0; p < assignment.Length; p++)
+                {
+                    var partition = new PartitionRecord { Topic = spec.Name, Partition = p, Leader = assignment[p][0] };
+                    partition.Replicas.Add(assignment[p]);
+                    partition.Isr.Add(assignment[p]);
+                    topic.Partitions.Add(partition);
+                }
+                return [new MetadataRecord { CreateTopic = topic }];
+            }, cancellationToken).ConfigureAwait(false);
+            response.Results.Add(result);
+        }
+        return response;
+    }
+
+    private (ErrorCode, string) Validate(ClusterImage image, TopicSpec spec)
+    {
+        if (TopicNames.Problem(spec.Name) is { } nameProblem)
+        {
+            return (ErrorCode.InvalidTopic, nameProblem);
+        }
+        if (spec.Partitions < 1 || spec.Partitions > LogManager.MaxPartitions)
+        {
+            return (ErrorCode.InvalidPartitions, $"partitions must be in [1, {LogManager.MaxPartitions}], got {spec.Partitions}");
+        }
+        var live = image.LiveNodes.Count();
+        if (spec.ReplicationFactor < 1 || spec.ReplicationFactor > live)
+        {
+            return (ErrorCode.InvalidReplicationFactor, $"replication factor must be in [1, {live}] (the live nodes), got {spec.ReplicationFactor}");
+        }
+        try
+        {
+            _ = settings.TopicDefaults.With(spec.Configs);
+        }
+        catch (ArgumentException e)
+        {
+            return (ErrorCode.InvalidConfig, e.Message);
+        }
+        return image.Topics.ContainsKey(spec.Name) ? (ErrorCode.TopicAlreadyExists, $"topic '{spec.Name}' already exists") : (ErrorCode.None, string.Empty);
+    }
+
+    public async Task<DeleteTopicsResponse> DeleteTopicsAsync(DeleteTopicsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new DeleteTopicsResponse();
+        foreach (var name in request.Names)
+        {
+            var result = new TopicResult { Name = name };
+            await WriteAsync(image =>
+            {
+                if (!image.Topics.TryGetValue(name, out var topic))
+                {
+                    (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"topic '{name}' does not exist");
+                    return [];
+                }
+                return [new MetadataRecord { DeleteTopic = new TopicDeletion { Name = name, TopicId = topic.TopicId } }];
+            }, cancellationToken).ConfigureAwait(false);
+            response.Results.Add(result);
+        }
+        return response;
+    }
+
+    /// <summary>The next block of producer ids for a node; blocks are in the metadata log, so ids stay unique across controllers and restarts.</summary>
+    public async Task<AllocateProducerIdsResponse> AllocateProducerIdsAsync(AllocateProducerIdsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new AllocateProducerIdsResponse { Size = ControllerSettings.ProducerIdBlockSize };
+        await WriteAsync(image =>
+        {
+            response.FirstId = image.NextProducerId;
+            return [new MetadataRecord { AllocateProducerIds = new ProducerIdBlock { NodeId = request.NodeId, FirstId = image.NextProducerId, Size = ControllerSettings.ProducerIdBlockSize } }];
+        }, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>Decides on the current image and proposes the result, one decision at a time.</summary>
+    private async Task WriteAsync(Func<ClusterImage, IReadOnlyList<MetadataRecord>> decide, CancellationToken cancellationToken)
+    {
+        await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _ = await quorum.WaitForLeadershipAsync(cancellationToken).ConfigureAwait(false);
+            var records = decide(quorum.Image);
+            if (records.Count > 0)
+            {
+                await quorum.ProposeAsync(records, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    public void Dispose() => _writes.Dispose();
+
+    private static MetadataRecord Record(PartitionRecord change) => new() { ChangePartition = change };
+
+    private static MetadataRecord Fence(int nodeId) => new() { FenceNode = new NodeFencing { NodeId = nodeId, Fenced = true } };
+}

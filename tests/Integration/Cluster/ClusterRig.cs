@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using LogCluster.Cli.LocalCluster;
+using LogCluster.Protocol.Records;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Tests.Integration.Cluster;
+
+/// <summary>A 3-node cluster of real LogNode processes on loopback, with the metadata and read-back calls the tests share.</summary>
+internal sealed class ClusterRig : IAsyncDisposable
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly TempDirectory _data;
+
+    private ClusterRig(TempDirectory data, LocalCluster cluster)
+    {
+        _data = data;
+        Cluster = cluster;
+    }
+
+    public LocalCluster Cluster { get; }
+
+    public static async Task<ClusterRig> StartAsync(params string[] nodeArgs)
+    {
+        var data = new TempDirectory();
+        return new ClusterRig(data, await LocalCluster.StartAsync(3, data.Path, nodeArgs));
+    }
+
+    public IEnumerable<LocalNode> Running => Cluster.Nodes.Where(n => n.IsRunning);
+
+    public async Task CreateTopicAsync(string topic, int partitions, int replicationFactor, Dictionary<string, string>? configs = null)
+    {
+        using var client = new NodeClient(Running.First().Address);
+        var spec = new TopicSpec { Name = topic, Partitions = partitions, ReplicationFactor = replicationFactor };
+        spec.Configs.Add(configs ?? []);
+        var result = (await client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { spec } }, deadline: DateTime.UtcNow + Patience)).Results.Single();
+        Assert.True(result.ErrorCode == ErrorCode.None, $"{result.ErrorCode} {result.ErrorMessage}");
+        await WaitForAsync(topic, t => t.Partitions.All(p => p.LeaderId >= 0 && p.IsrIds.Count == replicationFactor), "every partition led with a full ISR");
+    }
+
+    /// <summary>The topic as a running node describes it.</summary>
+    public async Task<TopicMetadata> DescribeAsync(string topic)
+    {
+        foreach (var node in Running)
+        {
+            try
+            {
+                using var client = new NodeClient(node.Address);
+                var response = await client.Admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, deadline: DateTime.UtcNow + TimeSpan.FromSeconds(5));
+                return response.Topics.Single();
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                // That node is going down: ask the next.
+            }
+        }
+        throw new InvalidOperationException("no running node answered Metadata");
+    }
+
+    /// <summary>Polls the metadata until <paramref name="condition"/> holds; returns how long that took.</summary>
+    public async Task<TimeSpan> WaitForAsync(string topic, Func<TopicMetadata, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var limit = timeout ?? Patience;
+        TopicMetadata? last = null;
+        while (Stopwatch.GetElapsedTime(started) < limit)
+        {
+            last = await DescribeAsync(topic);
+            if (condition(last))
+            {
+                return Stopwatch.GetElapsedTime(started);
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"not within {limit.TotalSeconds} s: {what}; last metadata: {last}");
+    }
+
+    public LocalNode Leader(TopicMetadata topic, int partition) => Cluster.Node(topic.Partitions.Single(p => p.Partition == partition).LeaderId);
+
+    /// <summary>Every record of a partition, read from its current leader up to the high watermark: (offset, value).</summary>
+    public async Task<List<(long Offset, byte[] Value)>> ReadAsync(string topic, int partition)
+    {
+        var metadata = await DescribeAsync(topic);
+        using var client = new NodeClient(Leader(metadata, partition).Address);
+        return [.. (await client.FetchAllAsync(topic, partition)).SelectMany(b => RecordBatchReader.ReadRecords(b)).Select(r => (r.Offset, r.Value!))];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        _data.Dispose();
+    }
+}
