@@ -37,7 +37,7 @@ internal sealed partial class Producer<TKey, TValue>
     {
         var topic = _admissions.GetOrAdd(admission.Topic, static _ => new TopicAdmissions());
         if (Volatile.Read(ref topic.Blocked) == 0
-            && _metadata.TryGetCached(admission.Topic) is { } layout
+            && _metadata.TryGetKnown(admission.Topic) is { } layout
             && _memory.TryReserve(admission.Pending.ReservedBytes))
         {
             EnqueueOrReject(admission, layout);
@@ -99,8 +99,9 @@ internal sealed partial class Producer<TKey, TValue>
             }
             EnqueueOrReject(admission, layout);
         }
-        catch (OperationCanceledException) when (admission.Cancellation.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or LogClusterException && admission.Cancellation.IsCancellationRequested)
         {
+            // Cancelled by the caller while waiting for metadata or memory (the wait then ends with either).
             admission.Pending.TryFinish(null, new OperationCanceledException(admission.Cancellation));
             admission.Admitted.TrySetResult();
         }

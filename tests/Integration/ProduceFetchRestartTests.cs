@@ -41,9 +41,14 @@ public sealed class ProduceFetchRestartTests
         Assert.True(Directory.GetFiles(Path.Combine(data.Path, "orders-0"), "*.log").Length > 1, "segment.bytes=1024 should have rolled segments");
     }
 
-    /// <summary>Each request carries one batch for each of the two partitions; offsets must continue exactly.</summary>
+    /// <summary>
+    /// Each request carries one batch for each of the two partitions; offsets must continue exactly. The node stamps
+    /// its current leader epoch, which every restart raises (a restarted node is a new incarnation to the controller).
+    /// </summary>
     private static async Task ProduceAsync(NodeClient client, Dictionary<int, List<byte[]>> expected, int firstBatch, int count)
     {
+        var metadata = await client.Admin.MetadataAsync(new MetadataRequest { Topics = { Topic } });
+        var leaderEpochs = metadata.Topics.Single().Partitions.ToDictionary(p => p.Partition, p => p.LeaderEpoch);
         using var stream = client.OpenProduceStream();
         for (var i = firstBatch; i < firstBatch + count; i += 2)
         {
@@ -55,7 +60,7 @@ public sealed class ProduceFetchRestartTests
                 Assert.Equal(ErrorCode.None, result.ErrorCode);
                 var nextOffset = expected[p].Sum(b => LogCluster.Protocol.Records.RecordBatchHeader.Read(b).RecordCount);
                 Assert.Equal(nextOffset, result.BaseOffset);
-                expected[p].Add(TestBatches.AsStored(sent[p], result.BaseOffset));
+                expected[p].Add(TestBatches.AsStored(sent[p], result.BaseOffset, leaderEpochs[p]));
             }
         }
         await stream.RequestStream.CompleteAsync();

@@ -5,7 +5,12 @@ using LogCluster.Protocol.V1;
 namespace LogCluster.LogNode.Services;
 
 /// <summary>The data plane over gRPC: the Produce stream, Fetch, ListOffsets and, for followers, OffsetForLeaderEpoch.</summary>
-internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fetch, OffsetLookup offsets) : LogService.LogServiceBase
+/// <remarks>
+/// Open produce streams and long polls end when the node starts stopping, so a graceful stop (SIGTERM) does not
+/// wait out the host's shutdown timeout for idle clients. Requests appended but not yet answered then get no
+/// answer: the client retries them elsewhere, and an idempotent producer's retry is deduplicated.
+/// </remarks>
+internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fetch, OffsetLookup offsets, IHostApplicationLifetime lifetime) : LogService.LogServiceBase
 {
     /// <summary>Requests appended but not yet answered on one stream; beyond it the node stops reading (backpressure).</summary>
     private const int MaxPendingResponsesPerStream = 128;
@@ -23,7 +28,7 @@ internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fe
             SingleWriter = true,
         });
         // If the writer fails, the reader must stop too, or it would append until the channel fills and then hang.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var writer = WriteResponsesAsync(pending.Reader, responseStream, stop);
         try
         {
@@ -59,8 +64,11 @@ internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fe
         }
     }
 
-    public override Task<FetchResponse> Fetch(FetchRequest request, ServerCallContext context) =>
-        fetch.FetchAsync(request, context.CancellationToken);
+    public override async Task<FetchResponse> Fetch(FetchRequest request, ServerCallContext context)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        return await fetch.FetchAsync(request, stop.Token);
+    }
 
     public override Task<ListOffsetsResponse> ListOffsets(ListOffsetsRequest request, ServerCallContext context) =>
         Task.FromResult(offsets.Lookup(request));

@@ -84,6 +84,9 @@ internal sealed class ClusterRig : IAsyncDisposable
         return [.. (await client.FetchAllAsync(topic, partition)).SelectMany(b => RecordBatchReader.ReadRecords(b)).Select(r => (r.Offset, r.Value!))];
     }
 
+    /// <summary>What every node printed, for failure messages.</summary>
+    public string Logs => string.Join("\n", Cluster.Nodes.Select((n, i) => $"--- node {i + 1} ---\n{n.Output}"));
+
     public async ValueTask DisposeAsync()
     {
         await Cluster.DisposeAsync();

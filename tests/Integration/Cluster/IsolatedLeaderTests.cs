@@ -23,7 +23,7 @@ public sealed class IsolatedLeaderTests(ITestOutputHelper output)
         var oldLeader = rig.Leader(await rig.DescribeAsync(Topic), 0);
         var oldLeaderId = rig.Cluster.Nodes.ToList().IndexOf(oldLeader) + 1;
         using var toOldLeader = new NodeClient(oldLeader.Address);
-        using var stream = toOldLeader.OpenProduceStream();
+        var stream = toOldLeader.OpenProduceStream();
         Assert.Equal(ErrorCode.None, (await NodeClient.RoundTripAsync(stream, Request(1, "a"))).Results.Single().ErrorCode);
 
         await oldLeader.PauseAsync();
@@ -41,6 +41,7 @@ public sealed class IsolatedLeaderTests(ITestOutputHelper output)
         var stale = stream.ResponseStream.Current.Results.Single();
         output.WriteLine($"the woken node answered the stale write with {stale.ErrorCode}: {stale.ErrorMessage}");
         Assert.NotEqual(ErrorCode.None, stale.ErrorCode);
+        stream.Dispose();
 
         await rig.WaitForAsync(Topic, t => t.Partitions[0].IsrIds.Contains(oldLeaderId), "the old leader back in the ISR");
         Assert.Equal(["a", "b"], Values(await rig.ReadAsync(Topic, 0)));
