@@ -21,7 +21,8 @@ internal sealed class ClusterMetadata : IDisposable
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Host, int Port), GrpcChannel> _channels = new();
-    private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt, bool Stale)> _topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt)> _topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TopicLayout> _known = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
 
     public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeSpan requestTimeout, TimeProvider time)
@@ -62,26 +63,20 @@ internal sealed class ClusterMetadata : IDisposable
 
     /// <summary>The cached layout if it is fresh enough and not marked stale, without any I/O: where to send.</summary>
     public TopicLayout? TryGetCached(string topic) =>
-        _topics.TryGetValue(topic, out var entry) && !entry.Stale && _time.GetElapsedTime(entry.FetchedAt) < _maxAge ? entry.Layout : null;
+        _topics.TryGetValue(topic, out var entry) && _time.GetElapsedTime(entry.FetchedAt) < _maxAge ? entry.Layout : null;
 
     /// <summary>
     /// The last layout known for the topic, however old or stale, without any I/O: enough to choose a partition,
     /// since a topic's partition count does not shrink. Records keep being accepted while a leader is being found.
     /// </summary>
-    public TopicLayout? TryGetKnown(string topic) => _topics.TryGetValue(topic, out var entry) ? entry.Layout : null;
+    public TopicLayout? TryGetKnown(string topic) => _known.GetValueOrDefault(topic);
 
     /// <summary>
-    /// Marks a topic's layout stale (after NOT_LEADER, a lost connection and the like): the next lookup asks the
-    /// cluster, and <see cref="TryGetKnown"/> keeps answering with the old layout meanwhile, as Kafka's client
-    /// keeps its metadata while an update is pending.
+    /// Forgets a topic's layout (after NOT_LEADER, a lost connection and the like), so the next lookup asks the
+    /// cluster; <see cref="TryGetKnown"/> keeps answering with it meanwhile, as Kafka's client keeps its metadata
+    /// while an update is pending.
     /// </summary>
-    public void Invalidate(string topic)
-    {
-        if (_topics.TryGetValue(topic, out var entry))
-        {
-            _topics.TryUpdate(topic, entry with { Stale = true }, entry);
-        }
-    }
+    public void Invalidate(string topic) => _topics.TryRemove(topic, out _);
 
     /// <summary>
     /// The topic's layout, from the cache or the cluster. Throws <see cref="LogClusterException"/> with
@@ -105,7 +100,8 @@ internal sealed class ClusterMetadata : IDisposable
             .Select(p => nodes.TryGetValue(p.LeaderId, out var leader) ? leader : (NodeAddress?)null)
             .ToArray();
         var layout = new TopicLayout(topic, leaders);
-        _topics[topic] = (layout, _time.GetTimestamp(), Stale: false);
+        _topics[topic] = (layout, _time.GetTimestamp());
+        _known[topic] = layout;
         return layout;
     }
 

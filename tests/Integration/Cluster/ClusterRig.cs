@@ -35,6 +35,23 @@ internal sealed class ClusterRig : IAsyncDisposable
         var result = (await client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { spec } }, deadline: DateTime.UtcNow + Patience)).Results.Single();
         Assert.True(result.ErrorCode == ErrorCode.None, $"{result.ErrorCode} {result.ErrorMessage}");
         await WaitForAsync(topic, t => t.Partitions.All(p => p.LeaderId >= 0 && p.IsrIds.Count == replicationFactor), "every partition led with a full ISR");
+        // The metadata comes from whichever node answered; each leader takes its role when it applies the record.
+        foreach (var partition in (await DescribeAsync(topic)).Partitions)
+        {
+            using var leader = new NodeClient(Cluster.Node(partition.LeaderId).Address);
+            var started = Stopwatch.GetTimestamp();
+            while (await LatestOffsetErrorAsync(leader, topic, partition.Partition) != ErrorCode.None)
+            {
+                Assert.True(Stopwatch.GetElapsedTime(started) < Patience, $"{topic}-{partition.Partition}: node {partition.LeaderId} never took the lead");
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    private static async Task<ErrorCode> LatestOffsetErrorAsync(NodeClient leader, string topic, int partition)
+    {
+        var request = new ListOffsetsRequest { Partitions = { new ListOffsetsPartition { Topic = topic, Partition = partition, TimestampMs = -1 } } };
+        return (await leader.Log.ListOffsetsAsync(request, deadline: DateTime.UtcNow + Patience)).Partitions.Single().ErrorCode;
     }
 
     /// <summary>The topic as a running node describes it.</summary>

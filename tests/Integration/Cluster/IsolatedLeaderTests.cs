@@ -11,6 +11,7 @@ namespace LogCluster.Tests.Integration.Cluster;
 /// replaced; woken up, it still believes it leads and takes a write, which it must not acknowledge, and which it
 /// must not keep once it follows the new leader (its tail is cut at the new epoch's start, KIP-101).
 /// </summary>
+[Collection(ProcessHeavyCollection.Name)]
 public sealed class IsolatedLeaderTests(ITestOutputHelper output)
 {
     private const string Topic = "isolated";

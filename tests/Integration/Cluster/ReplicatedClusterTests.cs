@@ -10,6 +10,7 @@ namespace LogCluster.Tests.Integration.Cluster;
 /// A 3-node cluster of real processes on loopback: replica placement, acks=all across a leader's SIGKILL,
 /// min.insync.replicas, a follower's restart and catch-up. Every check reads the log back from the cluster.
 /// </summary>
+[Collection(ProcessHeavyCollection.Name)]
 public sealed class ReplicatedClusterTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan _testTimeout = TimeSpan.FromMinutes(3);

@@ -16,6 +16,7 @@ namespace LogCluster.Tests.Integration.Producer;
 /// is there exactly once, no record is there twice, and each partition holds its records in send order.
 /// Replay a failure with LOGCLUSTER_FAULT_SEED set to the seed the failure message prints.
 /// </summary>
+[Collection(ProcessHeavyCollection.Name)]
 public sealed class IdempotentProducerFaultTests(ITestOutputHelper output)
 {
     private const int Partitions = 4;

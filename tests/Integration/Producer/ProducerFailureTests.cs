@@ -8,6 +8,7 @@ using LogCluster.Protocol.V1;
 namespace LogCluster.Tests.Integration.Producer;
 
 /// <summary>The producer when its node dies, stays down, or comes back: timeouts, backpressure, cancellation, retries.</summary>
+[Collection(ProcessHeavyCollection.Name)]
 public sealed class ProducerFailureTests
 {
     private static readonly TimeSpan _testTimeout = TimeSpan.FromSeconds(90);
