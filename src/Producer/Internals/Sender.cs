@@ -201,9 +201,11 @@ internal sealed class Sender(
         {
             await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Client.LogClusterException)
+        catch (Exception e) when (e is Client.LogClusterException or Grpc.Core.RpcException or OperationCanceledException)
         {
-            // Unknown topic or no node reachable: the batches wait, and their deadlines bound the wait.
+            // Unknown topic, no node reachable, or a connection cut mid-answer: the batches wait, and their
+            // deadlines bound the wait. Whatever happened, the sender must be woken to look again, or batches
+            // with no leader would sit until their delivery timeout.
         }
         await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
         wake.Set();

@@ -31,9 +31,16 @@ public sealed class IsolatedLeaderTests(ITestOutputHelper output)
         var election = await rig.WaitForAsync(Topic, t => t.Partitions[0].LeaderId is > 0 && t.Partitions[0].LeaderId != oldLeaderId, "a new leader");
         output.WriteLine($"node {oldLeaderId} frozen; new leader {(await rig.DescribeAsync(Topic)).Partitions[0].LeaderId} after {election.TotalMilliseconds:N0} ms");
         using (var toNewLeader = new NodeClient(rig.Leader(await rig.DescribeAsync(Topic), 0).Address))
-        using (var newStream = toNewLeader.OpenProduceStream())
         {
-            Assert.Equal(ErrorCode.None, (await NodeClient.RoundTripAsync(newStream, Request(1, "b"))).Results.Single().ErrorCode);
+            // The metadata may come from a node that applied the change before the new leader did: retry until it leads.
+            var written = ErrorCode.NotLeaderOrFollower;
+            for (var attempt = 0; attempt < 100 && written == ErrorCode.NotLeaderOrFollower; attempt++)
+            {
+                using var newStream = toNewLeader.OpenProduceStream();
+                written = (await NodeClient.RoundTripAsync(newStream, Request(1, "b"))).Results.Single().ErrorCode;
+                await Task.Delay(written == ErrorCode.None ? 0 : 50);
+            }
+            Assert.Equal(ErrorCode.None, written);
         }
         // Queued in the frozen node's socket, so it is the first thing the node reads when it wakes.
         await stream.RequestStream.WriteAsync(Request(2, "stale"));
