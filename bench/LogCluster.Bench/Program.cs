@@ -15,4 +15,6 @@ var compare = new Command("compare", "Every scenario against the ack-only gRPC b
 compare.SetAction(parse => CompareCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure)), parse.GetValue(filter)!));
 var producer = new Command("producer", "The producer SDK against a LogNode, with same-run raw-wire baselines against the ack-only server") { repeats, warmup, measure };
 producer.SetAction(parse => ProducerCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
-return await new RootCommand("LogCluster benchmarks") { compare, producer }.Parse(args).InvokeAsync();
+var replication = new Command("replication", "The producer SDK against a local 3-node cluster: RF=1/3 with acks=1/all, same run") { repeats, warmup, measure };
+replication.SetAction(parse => ReplicationCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
+return await new RootCommand("LogCluster benchmarks") { compare, producer, replication }.Parse(args).InvokeAsync();
