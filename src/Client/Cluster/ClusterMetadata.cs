@@ -21,8 +21,7 @@ internal sealed class ClusterMetadata : IDisposable
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Host, int Port), GrpcChannel> _channels = new();
-    private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt)> _topics = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TopicLayout> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt, bool Stale)> _topics = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
 
     public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeSpan requestTimeout, TimeProvider time)
@@ -69,14 +68,23 @@ internal sealed class ClusterMetadata : IDisposable
     /// The last layout known for the topic, however old or stale, without any I/O: enough to choose a partition,
     /// since a topic's partition count does not shrink. Records keep being accepted while a leader is being found.
     /// </summary>
-    public TopicLayout? TryGetKnown(string topic) => _known.GetValueOrDefault(topic);
+    public TopicLayout? TryGetKnown(string topic) => _topics.TryGetValue(topic, out var entry) ? entry.Layout : null;
+
+    /// <summary>Whether the topic's layout was marked stale (<see cref="Invalidate"/>) and not fetched again since.</summary>
+    public bool IsStale(string topic) => !_topics.TryGetValue(topic, out var entry) || entry.Stale;
 
     /// <summary>
-    /// Forgets a topic's layout (after NOT_LEADER, a lost connection and the like), so the next lookup asks the
-    /// cluster; <see cref="TryGetKnown"/> keeps answering with it meanwhile, as Kafka's client keeps its metadata
-    /// while an update is pending.
+    /// Marks a topic's layout stale (after NOT_LEADER, a lost connection and the like): the next
+    /// <see cref="GetTopicAsync"/> asks the cluster, while <see cref="TryGetCached"/> keeps answering with the old
+    /// layout until the new one arrives, as Kafka's client keeps its metadata while an update is pending.
     /// </summary>
-    public void Invalidate(string topic) => _topics.TryRemove(topic, out _);
+    public void Invalidate(string topic)
+    {
+        if (_topics.TryGetValue(topic, out var entry))
+        {
+            _topics.TryUpdate(topic, entry with { Stale = true }, entry);
+        }
+    }
 
     /// <summary>
     /// The topic's layout, from the cache or the cluster. Throws <see cref="LogClusterException"/> with
@@ -84,7 +92,7 @@ internal sealed class ClusterMetadata : IDisposable
     /// </summary>
     public async Task<TopicLayout> GetTopicAsync(string topic, CancellationToken cancellationToken)
     {
-        if (TryGetCached(topic) is { } cached)
+        if (!IsStale(topic) && TryGetCached(topic) is { } cached)
         {
             return cached;
         }
@@ -100,8 +108,7 @@ internal sealed class ClusterMetadata : IDisposable
             .Select(p => nodes.TryGetValue(p.LeaderId, out var leader) ? leader : (NodeAddress?)null)
             .ToArray();
         var layout = new TopicLayout(topic, leaders);
-        _topics[topic] = (layout, _time.GetTimestamp());
-        _known[topic] = layout;
+        _topics[topic] = (layout, _time.GetTimestamp(), Stale: false);
         return layout;
     }
 

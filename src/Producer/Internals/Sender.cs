@@ -161,7 +161,10 @@ internal sealed class Sender(
         return true;
     }
 
-    /// <summary>The connection to the partition's leader, or null (and a metadata refresh) when none is known.</summary>
+    /// <summary>
+    /// The connection to the partition's leader, or null (and a metadata refresh) when none is known. A stale
+    /// layout is still used while a refresh runs in the background.
+    /// </summary>
     private NodeConnection? Leader(PartitionKey partition)
     {
         var layout = metadata.TryGetCached(partition.Topic);
@@ -169,6 +172,11 @@ internal sealed class Sender(
         {
             RefreshInBackground(partition.Topic);
             return null;
+        }
+        if (metadata.IsStale(partition.Topic))
+        {
+            // Keep sending to the leader we know (it may still lead) while the new layout is fetched.
+            RefreshInBackground(partition.Topic);
         }
         if (!_connections.TryGetValue(leader, out var connection))
         {
