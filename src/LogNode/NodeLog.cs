@@ -37,4 +37,7 @@ internal static partial class NodeLog
 
     [LoggerMessage(22, LogLevel.Information, "Registered node {NodeId} at {Host}:{Port}")]
     public static partial void NodeRegistered(ILogger logger, int nodeId, string host, int port);
+
+    [LoggerMessage(23, LogLevel.Error, "A controller duty failed; starting the duties over")]
+    public static partial void ControllerDutyFailed(ILogger logger, Exception exception);
 }

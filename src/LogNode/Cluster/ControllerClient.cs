@@ -31,7 +31,12 @@ internal sealed class ControllerClient(IMetadataQuorum quorum, NodeIdentity self
                         return response;
                     }
                 }
-                catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+                catch (RpcException e) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The caller gave up: say so as every awaited call does, not as a transport failure.
+                    throw new OperationCanceledException("the controller call was cancelled", e, cancellationToken);
+                }
+                catch (RpcException)
                 {
                     if (attempt.IsCancellationRequested)
                     {

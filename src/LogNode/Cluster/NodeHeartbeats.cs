@@ -30,8 +30,9 @@ internal sealed class NodeHeartbeats(ControllerClient controller, NodeIdentity s
                     settings.HeartbeatInterval * 2,
                     beat.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (e is OperationCanceledException or Grpc.Core.RpcException && !stoppingToken.IsCancellationRequested)
             {
+                // A heartbeat must never stop the node (a failed background service stops the host).
                 // No controller answered within a session: try again; the controller fences us meanwhile if it must.
             }
         }

@@ -57,20 +57,24 @@ internal sealed class ClusterRig : IAsyncDisposable
     /// <summary>The topic as a running node describes it.</summary>
     public async Task<TopicMetadata> DescribeAsync(string topic)
     {
-        foreach (var node in Running)
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < Patience)
         {
-            try
+            foreach (var node in Running)
             {
-                using var client = new NodeClient(node.Address);
-                var response = await client.Admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, deadline: DateTime.UtcNow + TimeSpan.FromSeconds(5));
-                return response.Topics.Single();
-            }
-            catch (Grpc.Core.RpcException)
-            {
-                // That node is going down: ask the next.
+                try
+                {
+                    using var client = new NodeClient(node.Address);
+                    var response = await client.Admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, deadline: DateTime.UtcNow + TimeSpan.FromSeconds(5));
+                    return response.Topics.Single();
+                }
+                catch (Grpc.Core.RpcException)
+                {
+                    // That node is going down or overloaded: ask the next.
+                }
             }
         }
-        throw new InvalidOperationException("no running node answered Metadata");
+        throw new InvalidOperationException($"no running node answered Metadata within {Patience.TotalSeconds} s\n{Logs}");
     }
 
     /// <summary>Polls the metadata until <paramref name="condition"/> holds; returns how long that took.</summary>

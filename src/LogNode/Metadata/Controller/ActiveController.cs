@@ -54,6 +54,12 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
             {
                 // Leadership ended (or the node stops): wait to lead again.
             }
+            catch (Exception e)
+            {
+                // A proposal failed in a way the quorum did not classify: the controller's duties must outlive it
+                // (a failed background service stops the whole node), so log and start the duties over.
+                NodeLog.ControllerDutyFailed(logger, e);
+            }
         }
     }
 
