@@ -47,9 +47,10 @@ internal sealed class TcpEchoServer : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
-            // Stopping.
+            // Stopping. (An accept that completed just as the listener stopped loops into a stopped listener:
+            // InvalidOperationException "Not listening".)
         }
     }
 
