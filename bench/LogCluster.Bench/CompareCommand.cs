@@ -57,26 +57,20 @@ internal static class CompareCommand
             }
             // Sync scenarios compare latency (lower is better), the others throughput.
             var ratio = scenario.RecordsPerBatch == 1 && scenario.Streams == 1
-                ? $"{Median(node, r => r.P50Micros) / Median(reference, r => r.P50Micros):F2}x p50"
-                : $"{Median(node, r => r.RecordsPerSecond) / Median(reference, r => r.RecordsPerSecond):F2}x rec/s";
+                ? $"{Medians.Of(node, r => r.P50Micros) / Medians.Of(reference, r => r.P50Micros):F2}x p50"
+                : $"{Medians.Of(node, r => r.RecordsPerSecond) / Medians.Of(reference, r => r.RecordsPerSecond):F2}x rec/s";
             Console.WriteLine(Row(scenario, "LogNode", node, ratio, referenceName));
         }
     }
 
     private static string Row(Scenario scenario, string target, List<RunResult> runs, string ratio, string comparedWith) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"| {scenario.Name} | {target} | {Spread(runs, r => r.RecordsPerSecond, "N0")} | {Spread(runs, r => r.MegabytesPerSecond, "N1")} | {Median(runs, r => r.P50Micros):N0} | {Median(runs, r => r.P99Micros):N0} | {ratio} | {comparedWith} |");
+            $"| {scenario.Name} | {target} | {Spread(runs, r => r.RecordsPerSecond, "N0")} | {Spread(runs, r => r.MegabytesPerSecond, "N1")} | {Medians.Of(runs, r => r.P50Micros):N0} | {Medians.Of(runs, r => r.P99Micros):N0} | {ratio} | {comparedWith} |");
 
     private static string Spread(List<RunResult> runs, Func<RunResult, double> value, string format)
     {
         var values = runs.Select(value).Order().ToList();
-        var median = Median(runs, value).ToString(format, CultureInfo.InvariantCulture);
+        var median = Medians.Of(runs, value).ToString(format, CultureInfo.InvariantCulture);
         return values.Count == 1 ? median : $"{median} ({values[0].ToString(format, CultureInfo.InvariantCulture)}-{values[^1].ToString(format, CultureInfo.InvariantCulture)})";
-    }
-
-    private static double Median(List<RunResult> runs, Func<RunResult, double> value)
-    {
-        var values = runs.Select(value).Order().ToList();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
     }
 }

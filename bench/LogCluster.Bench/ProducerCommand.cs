@@ -52,10 +52,10 @@ internal static class ProducerCommand
             var runs = sdk[scenario];
             var baseRuns = baseline[reference];
             var ratio = latency
-                ? $"{Median(runs, r => r.P50Micros) / Median(baseRuns, r => r.P50Micros):F2}x p50"
-                : $"{Median(runs, r => r.RecordsPerSecond) / Median(baseRuns, r => r.RecordsPerSecond):F2}x rec/s";
+                ? $"{Medians.Of(runs, r => r.P50Micros) / Medians.Of(baseRuns, r => r.P50Micros):F2}x p50"
+                : $"{Medians.Of(runs, r => r.RecordsPerSecond) / Medians.Of(baseRuns, r => r.RecordsPerSecond):F2}x rec/s";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {scenario.Name} | {Median(runs, r => r.RecordsPerSecond):N0} | {Median(runs, r => r.MegabytesPerSecond):N1} | {Median(runs, r => r.P50Micros):N0} | {Median(runs, r => r.P99Micros):N0} | raw wire, ack-only: {reference.Name} | {Median(baseRuns, r => r.RecordsPerSecond):N0} | {Median(baseRuns, r => r.P50Micros):N0} | {ratio} |"));
+                $"| {scenario.Name} | {Medians.Of(runs, r => r.RecordsPerSecond):N0} | {Medians.Of(runs, r => r.MegabytesPerSecond):N1} | {Medians.Of(runs, r => r.P50Micros):N0} | {Medians.Of(runs, r => r.P99Micros):N0} | raw wire, ack-only: {reference.Name} | {Medians.Of(baseRuns, r => r.RecordsPerSecond):N0} | {Medians.Of(baseRuns, r => r.P50Micros):N0} | {ratio} |"));
         }
         Console.WriteLine();
         Console.WriteLine("| idempotent scenario | plain scenario (acks=1, same run) | ratio |");
@@ -64,8 +64,8 @@ internal static class ProducerCommand
         {
             var plain = _pairs.Single(p => !p.Sdk.Idempotent && p.Sdk.RecordBytes == idempotent.RecordBytes && p.Sdk.SyncThreads == idempotent.SyncThreads).Sdk;
             var ratio = latency
-                ? $"{Median(sdk[idempotent], r => r.P50Micros) / Median(sdk[plain], r => r.P50Micros):F2}x p50"
-                : $"{Median(sdk[idempotent], r => r.RecordsPerSecond) / Median(sdk[plain], r => r.RecordsPerSecond):F2}x rec/s";
+                ? $"{Medians.Of(sdk[idempotent], r => r.P50Micros) / Medians.Of(sdk[plain], r => r.P50Micros):F2}x p50"
+                : $"{Medians.Of(sdk[idempotent], r => r.RecordsPerSecond) / Medians.Of(sdk[plain], r => r.RecordsPerSecond):F2}x rec/s";
             Console.WriteLine($"| {idempotent.Name} | {plain.Name} | {ratio} |");
         }
         return 0;
@@ -84,11 +84,5 @@ internal static class ProducerCommand
         var spec = new TopicSpec { Name = topic, Partitions = Scenario.Partitions, ReplicationFactor = 1 };
         await new AdminService.AdminServiceClient(channel).CreateTopicsAsync(new CreateTopicsRequest { Topics = { spec } });
         return topic;
-    }
-
-    private static double Median(List<RunResult> runs, Func<RunResult, double> value)
-    {
-        var values = runs.Select(value).Order().ToList();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
     }
 }

@@ -36,14 +36,14 @@ internal static class ReplicationCommand
             }
             Directory.Delete(data, recursive: true);
         }
-        var reference = Median(results[_cases[0].Name], r => r.RecordsPerSecond);
+        var reference = Medians.Of(results[_cases[0].Name], r => r.RecordsPerSecond);
         Console.WriteLine("| topic, producer (async 100 B, 3 local node processes) | records/s | MB/s | ratio to RF=1 acks=1 (same run) |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var (name, _, _) in _cases)
         {
             var runs = results[name];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {Median(runs, r => r.RecordsPerSecond):N0} | {Median(runs, r => r.MegabytesPerSecond):N1} | {Median(runs, r => r.RecordsPerSecond) / reference:F2}x |"));
+                $"| {name} | {Medians.Of(runs, r => r.RecordsPerSecond):N0} | {Medians.Of(runs, r => r.MegabytesPerSecond):N1} | {Medians.Of(runs, r => r.RecordsPerSecond) / reference:F2}x |"));
         }
         return 0;
     }
@@ -63,11 +63,5 @@ internal static class ReplicationCommand
             throw new InvalidOperationException($"create topic: {result.ErrorCode} {result.ErrorMessage}");
         }
         return topic;
-    }
-
-    private static double Median(List<RunResult> runs, Func<RunResult, double> value)
-    {
-        var values = runs.Select(value).Order().ToList();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
     }
 }
