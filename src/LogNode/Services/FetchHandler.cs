@@ -77,7 +77,7 @@ internal sealed class FetchHandler(ReplicaManager replicas, TimeProvider time)
                 failed = true;
                 continue;
             }
-            if (EpochProblem(wanted.CurrentLeaderEpoch, log.LeaderEpoch) is { } epochError)
+            if (LeaderEpochCheck.Problem(wanted.CurrentLeaderEpoch, log.LeaderEpoch) is { } epochError)
             {
                 (result.ErrorCode, result.ErrorMessage) = epochError;
                 failed = true;
@@ -115,12 +115,4 @@ internal sealed class FetchHandler(ReplicaManager replicas, TimeProvider time)
         }
         return (response, total, failed);
     }
-
-    private static (ErrorCode, string)? EpochProblem(int requested, int current) => requested switch
-    {
-        -1 => null,
-        _ when requested < current => (ErrorCode.FencedLeaderEpoch, $"leader epoch {requested} is older than the current {current}"),
-        _ when requested > current => (ErrorCode.UnknownLeaderEpoch, $"leader epoch {requested} is newer than the known {current}"),
-        _ => null,
-    };
 }

@@ -69,11 +69,9 @@ internal sealed class OffsetLookup(ReplicaManager replicas)
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.NotLeaderOrFollower, $"{wanted.Topic}-{wanted.Partition} is not led by this node");
                 continue;
             }
-            if (wanted.CurrentLeaderEpoch != replica.Log.LeaderEpoch)
+            if (LeaderEpochCheck.Problem(wanted.CurrentLeaderEpoch, replica.Log.LeaderEpoch) is { } epochError)
             {
-                (result.ErrorCode, result.ErrorMessage) = wanted.CurrentLeaderEpoch < replica.Log.LeaderEpoch
-                    ? (ErrorCode.FencedLeaderEpoch, $"leader epoch {wanted.CurrentLeaderEpoch} is older than the current {replica.Log.LeaderEpoch}")
-                    : (ErrorCode.UnknownLeaderEpoch, $"leader epoch {wanted.CurrentLeaderEpoch} is newer than the known {replica.Log.LeaderEpoch}");
+                (result.ErrorCode, result.ErrorMessage) = epochError;
                 continue;
             }
             (result.LeaderEpoch, result.EndOffset) = replica.Log.EndOffsetForEpoch(wanted.LeaderEpoch);
