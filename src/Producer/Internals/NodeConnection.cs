@@ -12,9 +12,11 @@ namespace LogCluster.Producer.Internals;
 /// </summary>
 internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata, Acks acks, TimeProvider time, Action onResponse)
 {
+    private static long _lastStreamId;
     private readonly Lock _lock = new();
     private readonly Queue<InFlightRequest> _inFlight = new();
     private AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? _call;
+    private long _streamId = NewStreamId();
 
     private sealed record InFlightRequest(long CorrelationId, IReadOnlyList<ProducerBatch> Batches, long DeadlineTimestamp);
 
@@ -25,6 +27,23 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
             lock (_lock)
             {
                 return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Names the stream requests go out on now, unique across connections; a new one after every break. Requests
+    /// written under one id reach the node in the order they were written, and a request collected under an id
+    /// that is no longer current is not written at all, so nothing sent after a break can overtake what was in
+    /// flight before it (the idempotent producer's ordering rests on this).
+    /// </summary>
+    public long StreamId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _streamId;
             }
         }
     }
@@ -41,17 +60,28 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         }
     }
 
-    /// <summary>Writes one request; its batches' attempts complete when the response (or a failure) arrives.</summary>
-    public async Task SendAsync(ProduceRequest request, IReadOnlyList<ProducerBatch> batches, TimeSpan requestTimeout)
+    /// <summary>
+    /// Writes one request on stream <paramref name="streamId"/>; its batches' attempts complete when the response
+    /// (or a failure) arrives. If that stream broke since, the request is not written and fails at once.
+    /// </summary>
+    public async Task SendAsync(ProduceRequest request, IReadOnlyList<ProducerBatch> batches, TimeSpan requestTimeout, long streamId)
     {
-        AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call;
+        AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call = null;
         lock (_lock)
         {
-            call = _call ??= Open();
-            if (acks != Acks.None)
+            if (streamId == _streamId)
             {
-                _inFlight.Enqueue(new InFlightRequest(request.CorrelationId, batches, time.GetTimestamp() + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency)));
+                call = _call ??= Open();
+                if (acks != Acks.None)
+                {
+                    _inFlight.Enqueue(new InFlightRequest(request.CorrelationId, batches, time.GetTimestamp() + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency)));
+                }
             }
+        }
+        if (call is null)
+        {
+            Complete(batches, new AttemptResult(ErrorCode.NetworkException, $"the stream to node {node.NodeId} broke before the request was written", -1));
+            return;
         }
         try
         {
@@ -141,6 +171,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
                 return;
             }
             _call = null;
+            _streamId = NewStreamId();
             failed = [.. _inFlight];
             _inFlight.Clear();
         }
@@ -151,6 +182,8 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         }
         onResponse();
     }
+
+    private static long NewStreamId() => Interlocked.Increment(ref _lastStreamId);
 
     private static void Complete(IReadOnlyList<ProducerBatch> batches, AttemptResult result)
     {

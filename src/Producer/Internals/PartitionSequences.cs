@@ -10,8 +10,10 @@ namespace LogCluster.Producer.Internals;
 /// A batch gets its producer id, epoch and base sequence when it is first drained, and keeps them on every
 /// retry, so a node that already wrote it answers the retry with the original offsets instead of writing it
 /// again. The node remembers five batches per producer, so at most five may be unsettled. Order: a new batch
-/// leaves only while every unsettled one is in flight; once one failed, the partition sends only its oldest
-/// unsettled batch until all retries are settled (Kafka drops to one in flight the same way).
+/// leaves only while every unsettled one is in flight on the very stream it will take, so the node reads them
+/// first (a stream that broke gets a new id, and a request collected for the old one is not written); once one
+/// failed, the partition sends only its oldest unsettled batch until all retries are settled (Kafka drops to one
+/// in flight the same way).
 /// </para>
 /// <para>
 /// A gap: a stamped batch failed for good (its delivery timed out, or a node refused it), so the node may not
@@ -20,6 +22,12 @@ namespace LogCluster.Producer.Internals;
 /// written either; those batches lose their fields and go again, from sequence 0 under a new epoch (KIP-360).
 /// A batch that may have been written is never given new fields: that is what could write it twice.
 /// </para>
+/// <para>
+/// The first batch of an epoch goes alone, until a node acknowledged it. A node that knows nothing of a producer
+/// on a partition accepts any sequence from it (Kafka does the same, so that a producer whose state expired can
+/// go on, KIP-360): were the first refused and the one behind it taken, the first one's retry would be refused
+/// as out of order and end up after it. Once a node acknowledged one batch, it refuses every sequence but the next.
+/// </para>
 /// </summary>
 internal sealed class PartitionSequences
 {
@@ -27,19 +35,28 @@ internal sealed class PartitionSequences
     private ProducerIdAndEpoch? _producer;
     private ProducerIdAndEpoch? _abandoned;
     private int _nextSequence;
+    private bool _acknowledgedInEpoch;
     private long? _gapAfter;
     private int _awaitingRetry;
 
     /// <summary>The node keeps this many batches per producer and partition for deduplication.</summary>
     public const int MaxUnsettled = ProducerConfig.MaxInFlightWithIdempotence;
 
-    /// <summary>Whether <paramref name="head"/>, the partition's first queued batch, may be sent now; if so it carries its fields.</summary>
-    public bool TryAssign(ProducerBatch head, ProducerIdAndEpoch? current)
+    /// <summary>
+    /// Whether <paramref name="head"/>, the partition's first queued batch, may be sent now on <paramref name="stream"/>;
+    /// if so it carries its fields.
+    /// </summary>
+    public bool TryAssign(ProducerBatch head, ProducerIdAndEpoch? current, long stream)
     {
         if (head.Producer is not null)
         {
             // A retry goes only as the oldest unsettled batch, and not when the node is known to refuse it.
-            return _unsettled.First?.Value == head && !(_gapAfter.HasValue && !head.MayBeWritten);
+            if (_unsettled.First?.Value != head || (_gapAfter.HasValue && !head.MayBeWritten))
+            {
+                return false;
+            }
+            head.Stream = stream;
+            return true;
         }
         if (_awaitingRetry > 0 || _gapAfter.HasValue || _unsettled.Count >= MaxUnsettled || current is not { } producer || producer == _abandoned)
         {
@@ -47,9 +64,10 @@ internal sealed class PartitionSequences
         }
         foreach (var unsettled in _unsettled)
         {
-            if (!unsettled.InFlight)
+            if (!unsettled.InFlight || unsettled.Stream != stream)
             {
-                // An older batch waits for its retry: a new one would overtake it.
+                // An older batch waits for its retry, or went out on a stream that broke (its failure may not be
+                // handled yet) or on another node's: a new one could overtake it.
                 return false;
             }
         }
@@ -62,8 +80,15 @@ internal sealed class PartitionSequences
             }
             _producer = producer;
             _nextSequence = 0;
+            _acknowledgedInEpoch = false;
+        }
+        if (!_acknowledgedInEpoch && _unsettled.Count > 0)
+        {
+            // Until the node holds one batch of this epoch it would take any sequence: nothing may overtake the first.
+            return false;
         }
         head.Producer = new BatchProducer(producer.ProducerId, producer.Epoch, _nextSequence);
+        head.Stream = stream;
         _nextSequence = After(_nextSequence, head.Records.Count);
         _unsettled.AddLast(head);
         return true;
@@ -78,9 +103,14 @@ internal sealed class PartitionSequences
             batch.AwaitingRetry = true;
             _awaitingRetry++;
         }
-        if (!LeavesOutcomeUnknown(error))
+        if (error == ErrorCode.OutOfOrderSequenceNumber)
         {
-            batch.MayBeWritten = false;
+            // The node has no batch with this sequence (it would have answered a duplicate with its offsets).
+            batch.OutcomeUnknown = false;
+        }
+        else if (LeavesOutcomeUnknown(error))
+        {
+            batch.OutcomeUnknown = true;
         }
         if (error == ErrorCode.OutOfOrderSequenceNumber && _unsettled.First?.Value == batch && !_gapAfter.HasValue)
         {
@@ -111,6 +141,7 @@ internal sealed class PartitionSequences
         }
         if (succeeded)
         {
+            _acknowledgedInEpoch |= batch.Producer is { } fields && _producer == new ProducerIdAndEpoch(fields.ProducerId, fields.ProducerEpoch);
             if (_gapAfter < batch.CreationOrder)
             {
                 // A later batch was accepted in sequence, so the node has the one that seemed lost.

@@ -64,8 +64,18 @@ internal sealed class ProducerBatch
     /// <summary>Its last attempt failed and it is not back in its queue yet (Polly's backoff, or giving up).</summary>
     public bool AwaitingRetry { get; set; }
 
-    /// <summary>A node may hold it: sent, and no node answer since has said it was refused.</summary>
-    public bool MayBeWritten { get; set; }
+    /// <summary>
+    /// A node may hold it: in flight now, or an attempt ended without an answer (a broken connection, a timeout)
+    /// and no node has said since that its sequence is missing. A refusal such as NOT_LEADER proves nothing about
+    /// an earlier attempt, so only OUT_OF_ORDER_SEQUENCE_NUMBER clears it.
+    /// </summary>
+    public bool MayBeWritten => InFlight || OutcomeUnknown;
+
+    /// <summary>An attempt since the last proof of absence ended without telling whether it was written.</summary>
+    public bool OutcomeUnknown { get; set; }
+
+    /// <summary>The produce stream its current attempt went out on (<see cref="NodeConnection.StreamId"/>).</summary>
+    public long Stream { get; set; }
 
     /// <summary>Counted in its queue's <see cref="PartitionQueue.InDelivery"/> (drained and not requeued or resolved).</summary>
     public bool CountsInDelivery { get; set; }
@@ -139,7 +149,6 @@ internal sealed class ProducerBatch
         IsClosed = true;
         WasSent = true;
         InFlight = true;
-        MayBeWritten = true;
         var producer = Producer ?? BatchProducer.None;
         if (Bytes.IsEmpty)
         {

@@ -52,11 +52,11 @@ internal sealed class Sender(
         {
             var now = time.GetTimestamp();
             var (requests, wakeAt) = CollectReady(now);
-            foreach (var (connection, batches) in requests)
+            foreach (var (connection, batches, stream) in requests)
             {
                 try
                 {
-                    await SendAsync(connection, batches).ConfigureAwait(false);
+                    await SendAsync(connection, batches, stream).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -83,10 +83,10 @@ internal sealed class Sender(
         }
     }
 
-    private (List<(NodeConnection, List<ProducerBatch>)> Requests, long WakeAt) CollectReady(long now)
+    private (List<(NodeConnection Connection, List<ProducerBatch> Batches, long Stream)> Requests, long WakeAt) CollectReady(long now)
     {
         var wakeAt = long.MaxValue;
-        var byNode = new Dictionary<NodeConnection, (List<ProducerBatch> Batches, long Bytes, bool Idle)>();
+        var byNode = new Dictionary<NodeConnection, (List<ProducerBatch> Batches, long Bytes, bool Idle, long Stream)>();
         var urgent = _closing || Volatile.Read(ref _flushes) > 0;
         var producer = identity?.Current;
         foreach (var queue in accumulator.Queues)
@@ -101,7 +101,7 @@ internal sealed class Sender(
             }
             if (!byNode.TryGetValue(connection, out var request))
             {
-                request = ([], 0, connection.InFlightCount == 0);
+                request = ([], 0, connection.InFlightCount == 0, connection.StreamId);
             }
             if (connection.InFlightCount >= config.MaxInFlightRequestsPerConnection)
             {
@@ -127,7 +127,7 @@ internal sealed class Sender(
                     wakeAt = now;
                     continue;
                 }
-                if (identity is not null && !queue.Sequences.TryAssign(head, producer))
+                if (identity is not null && !queue.Sequences.TryAssign(head, producer, request.Stream))
                 {
                     continue;
                 }
@@ -140,7 +140,7 @@ internal sealed class Sender(
             }
             byNode[connection] = request;
         }
-        return ([.. byNode.Where(r => r.Value.Batches.Count > 0).Select(r => (r.Key, r.Value.Batches))], wakeAt);
+        return ([.. byNode.Where(r => r.Value.Batches.Count > 0).Select(r => (r.Key, r.Value.Batches, r.Value.Stream))], wakeAt);
     }
 
     /// <summary>Settles a sequence gap once it is certain, moving the producer to a new epoch; true if it did.</summary>
@@ -219,7 +219,7 @@ internal sealed class Sender(
         wake.Set();
     }
 
-    private async Task SendAsync(NodeConnection connection, List<ProducerBatch> batches)
+    private async Task SendAsync(NodeConnection connection, List<ProducerBatch> batches, long stream)
     {
         var request = new ProduceRequest
         {
@@ -237,7 +237,7 @@ internal sealed class Sender(
                 RecordBatch = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(batch.Bytes),
             });
         }
-        await connection.SendAsync(request, batches, config.RequestTimeout).ConfigureAwait(false);
+        await connection.SendAsync(request, batches, config.RequestTimeout, stream).ConfigureAwait(false);
     }
 
     private async Task WaitAsync(long ticks, CancellationToken abort)

@@ -60,14 +60,15 @@ public sealed class IdempotentProducerFaultTests(ITestOutputHelper output)
             RetryBackoffMax = TimeSpan.FromMilliseconds(500),
         };
 
-        /// <summary>Every record of the topic, per partition in log order: (offset, value).</summary>
-        public async Task<List<(long Offset, byte[] Value)>[]> ReadLogAsync()
+        /// <summary>Every record of the topic, per partition in log order, with the header of the batch that holds it.</summary>
+        public async Task<List<LoggedRecord>[]> ReadLogAsync()
         {
             using var client = new NodeClient(Node.Address);
-            var log = new List<(long, byte[])>[Partitions];
+            var log = new List<LoggedRecord>[Partitions];
             for (var partition = 0; partition < Partitions; partition++)
             {
-                log[partition] = [.. (await client.FetchAllAsync(Topic, partition)).SelectMany(b => RecordBatchReader.ReadRecords(b)).Select(r => (r.Offset, r.Value!))];
+                log[partition] = [.. (await client.FetchAllAsync(Topic, partition))
+                    .SelectMany(b => RecordBatchReader.ReadRecords(b).Select(r => new LoggedRecord(r.Offset, Index(r.Value!), RecordBatchHeader.Read(b))))];
             }
             return log;
         }
@@ -175,21 +176,24 @@ public sealed class IdempotentProducerFaultTests(ITestOutputHelper output)
             (failures.Count > 0 ? $" (first: {failures[0].Message})" : "");
         output.WriteLine(context);
 
-        var seen = new HashSet<int>();
+        var seen = new Dictionary<int, LoggedRecord>();
         for (var partition = 0; partition < Partitions; partition++)
         {
-            var indexes = log[partition].Select(r => Index(r.Value)).Where(i => i >= 0).ToList();
-            foreach (var index in indexes)
+            var records = log[partition].Where(r => r.Index >= 0).ToList();
+            foreach (var record in records)
             {
-                Assert.True(seen.Add(index), $"record {index} is in the log twice; {context}");
-                Assert.True(index % Partitions == partition, $"record {index} is in partition {partition}; {context}");
+                // Which batches hold the two copies tells a node that appended a retry again from a producer that re-stamped one.
+                Assert.True(seen.TryAdd(record.Index, record),
+                    $"record {record.Index} is in the log twice: {seen.GetValueOrDefault(record.Index)?.DescribeBatch()} and {record.DescribeBatch()}; {context}");
+                Assert.True(record.Index % Partitions == partition, $"record {record.Index} is in partition {partition}; {context}");
             }
+            var indexes = records.Select(r => r.Index).ToList();
             for (var i = 1; i < indexes.Count; i++)
             {
                 Assert.True(indexes[i - 1] < indexes[i], $"partition {partition} holds {indexes[i - 1]} before {indexes[i]}; {context}");
             }
         }
-        var byOffset = log.Select(p => p.ToDictionary(r => r.Offset, r => Index(r.Value))).ToArray();
+        var byOffset = log.Select(p => p.ToDictionary(r => r.Offset, r => r.Index)).ToArray();
         for (var i = 0; i < outcomes.Length; i++)
         {
             if (outcomes[i].Metadata is { } acknowledged)
@@ -202,6 +206,13 @@ public sealed class IdempotentProducerFaultTests(ITestOutputHelper output)
         Assert.True(failures.Count <= outcomes.Length / 100, context);
         var counts = rig.Proxy.Counts;
         Assert.True(counts.Dropped + counts.Cut + counts.Blackholed >= minimumFaults, $"too few faults to prove anything; {context}");
+    }
+
+    /// <summary>A record as read back: its offset, its send index, and its batch's header (which producer fields wrote it).</summary>
+    private sealed record LoggedRecord(long Offset, int Index, RecordBatchHeader Batch)
+    {
+        public string DescribeBatch() => string.Create(CultureInfo.InvariantCulture,
+            $"offset {Offset} in batch {Batch.BaseOffset}..{Batch.LastOffset} (producer {Batch.ProducerId} epoch {Batch.ProducerEpoch} sequence {Batch.BaseSequence})");
     }
 
     private static byte[] Value(int index)

@@ -28,10 +28,10 @@ public sealed class PartitionSequencesTests
         return batch;
     }
 
-    /// <summary>As the sender: assign, then drain (encode and mark in flight).</summary>
-    private bool Send(ProducerBatch batch, ProducerIdAndEpoch? current = null)
+    /// <summary>As the sender: assign for the produce stream open now, then drain (encode and mark in flight).</summary>
+    private bool Send(ProducerBatch batch, ProducerIdAndEpoch? current = null, long stream = 1)
     {
-        if (!_sequences.TryAssign(batch, current ?? _epoch0))
+        if (!_sequences.TryAssign(batch, current ?? _epoch0, stream))
         {
             return false;
         }
@@ -41,25 +41,53 @@ public sealed class PartitionSequencesTests
 
     private static BatchProducer Written(ProducerBatch batch) => RecordBatchHeader.Read(batch.Bytes.Span).Producer;
 
+    /// <summary>A one-record batch at sequence 0, acknowledged: from here on the node refuses any sequence but the next.</summary>
+    private void FirstBatchAcknowledged()
+    {
+        var first = NewBatch();
+        Assert.True(Send(first));
+        _sequences.OnSettled(first, succeeded: true);
+    }
+
     [Fact]
     public void TryAssign_FreshBatches_GetConsecutiveSequencesByRecordCount()
     {
+        FirstBatchAcknowledged();
         var (a, b, c) = (NewBatch(3), NewBatch(2), NewBatch(1));
 
         Assert.True(Send(a) && Send(b) && Send(c));
 
-        Assert.Equal([new(7, 0, 0), new(7, 0, 3), new(7, 0, 5)], new[] { Written(a), Written(b), Written(c) });
+        Assert.Equal([new(7, 0, 1), new(7, 0, 4), new(7, 0, 6)], new[] { Written(a), Written(b), Written(c) });
+    }
+
+    [Fact]
+    public void TryAssign_FirstBatchOfAnEpochUnacknowledged_NothingOvertakesIt()
+    {
+        var (a, b) = (NewBatch(), NewBatch());
+        Assert.True(Send(a));
+
+        // A node without state for the producer would take b's sequence and then refuse a's retry.
+        Assert.False(Send(b));
+        _sequences.OnAttemptFailed(a, ErrorCode.NetworkException);
+        _sequences.OnRequeued(a);
+        Assert.True(Send(a));
+        Assert.False(Send(b));
+        _sequences.OnSettled(a, succeeded: true);
+
+        Assert.True(Send(b));
+        Assert.Equal([0, 1], new[] { Written(a), Written(b) }.Select(p => p.BaseSequence));
     }
 
     [Fact]
     public void TryAssign_NoProducerIdYet_Waits()
     {
-        Assert.False(_sequences.TryAssign(NewBatch(), current: null));
+        Assert.False(_sequences.TryAssign(NewBatch(), current: null, stream: 1));
     }
 
     [Fact]
     public void TryAssign_FiveUnsettled_WaitsForOneToSettle()
     {
+        FirstBatchAcknowledged();
         var sent = Enumerable.Range(0, 5).Select(_ => NewBatch()).ToList();
         Assert.All(sent, b => Assert.True(Send(b)));
         var sixth = NewBatch();
@@ -67,12 +95,13 @@ public sealed class PartitionSequencesTests
         Assert.False(Send(sixth));
         _sequences.OnSettled(sent[0], succeeded: true);
         Assert.True(Send(sixth));
-        Assert.Equal(5, Written(sixth).BaseSequence);
+        Assert.Equal(6, Written(sixth).BaseSequence);
     }
 
     [Fact]
     public void TryAssign_AfterAFailedAttempt_RetriesGoOneAtATimeOldestFirstAndNewBatchesWait()
     {
+        FirstBatchAcknowledged();
         var (a, b, c) = (NewBatch(), NewBatch(), NewBatch());
         Assert.True(Send(a) && Send(b));
         _sequences.OnAttemptFailed(a, ErrorCode.NetworkException);
@@ -90,12 +119,49 @@ public sealed class PartitionSequencesTests
         // Every retry is out again: a new batch may follow it on the stream, in order.
         Assert.True(Send(c));
 
-        Assert.Equal([0, 1, 2], new[] { Written(a), Written(b), Written(c) }.Select(p => p.BaseSequence));
+        Assert.Equal([1, 2, 3], new[] { Written(a), Written(b), Written(c) }.Select(p => p.BaseSequence));
+    }
+
+    [Fact]
+    public void TryAssign_UnsettledBatchOnAnotherStream_NewBatchWaitsUntilItSettles()
+    {
+        FirstBatchAcknowledged();
+        var (a, b) = (NewBatch(), NewBatch());
+        Assert.True(Send(a, stream: 1));
+
+        // Stream 1 broke and a's failure is not handled yet: on stream 2, b could reach the node before a's retry.
+        Assert.False(Send(b, stream: 2));
+        _sequences.OnSettled(a, succeeded: true);
+
+        Assert.True(Send(b, stream: 2));
+    }
+
+    [Fact]
+    public void TryCloseGap_OldestRefusedByNotLeaderAfterAnUnansweredAttempt_KeepsItsFields()
+    {
+        FirstBatchAcknowledged();
+        var (a, b) = (NewBatch(), NewBatch());
+        Assert.True(Send(a) && Send(b));
+        _sequences.OnSettled(a, succeeded: false);
+        _sequences.OnAttemptFailed(b, ErrorCode.NetworkException);
+        _sequences.OnRequeued(b);
+        Assert.True(Send(b, stream: 2));
+
+        // The first attempt may have written b; a refusal of the second says nothing about the first.
+        _sequences.OnAttemptFailed(b, ErrorCode.NotLeaderOrFollower);
+
+        Assert.True(b.MayBeWritten);
+        Assert.False(_sequences.TryCloseGap(out _));
+        _sequences.OnRequeued(b);
+        Assert.True(Send(b, stream: 3));
+        _sequences.OnAttemptFailed(b, ErrorCode.OutOfOrderSequenceNumber);
+        Assert.True(_sequences.TryCloseGap(out _));
     }
 
     [Fact]
     public void OnSettled_FailedBatchThenLaterSuccess_ClosesTheGapWithoutANewEpoch()
     {
+        FirstBatchAcknowledged();
         var (a, b, c) = (NewBatch(), NewBatch(), NewBatch());
         Assert.True(Send(a) && Send(b));
 
@@ -105,12 +171,13 @@ public sealed class PartitionSequencesTests
 
         Assert.False(_sequences.TryCloseGap(out _));
         Assert.True(Send(c));
-        Assert.Equal(new BatchProducer(7, 0, 2), Written(c));
+        Assert.Equal(new BatchProducer(7, 0, 3), Written(c));
     }
 
     [Fact]
     public void TryCloseGap_LaterBatchRefused_RestartsItAtSequenceZeroUnderTheNewEpoch()
     {
+        FirstBatchAcknowledged();
         var (a, b, c) = (NewBatch(2), NewBatch(), NewBatch());
         Assert.True(Send(a) && Send(b));
         _sequences.OnSettled(a, succeeded: false);
@@ -123,6 +190,9 @@ public sealed class PartitionSequencesTests
         _sequences.OnRequeued(b);
         Assert.False(Send(b, _epoch0));
         Assert.True(Send(b, _epoch1));
+        // The new epoch's first batch goes alone until acknowledged.
+        Assert.False(Send(c, _epoch1));
+        _sequences.OnSettled(b, succeeded: true);
         Assert.True(Send(c, _epoch1));
         Assert.Equal([new(7, 1, 0), new(7, 1, 1)], new[] { Written(b), Written(c) });
     }
@@ -130,6 +200,7 @@ public sealed class PartitionSequencesTests
     [Fact]
     public void TryCloseGap_OldestMayBeWritten_KeepsItsFieldsAndResendsIt()
     {
+        FirstBatchAcknowledged();
         var (a, b) = (NewBatch(), NewBatch());
         Assert.True(Send(a) && Send(b));
         _sequences.OnSettled(a, succeeded: false);
@@ -139,12 +210,13 @@ public sealed class PartitionSequencesTests
         Assert.False(_sequences.TryCloseGap(out _));
         Assert.True(Send(b, _epoch1));
 
-        Assert.Equal(new BatchProducer(7, 0, 1), Written(b));
+        Assert.Equal(new BatchProducer(7, 0, 2), Written(b));
     }
 
     [Fact]
     public void TryCloseGap_WhileALaterBatchIsInFlight_Waits()
     {
+        FirstBatchAcknowledged();
         var (a, b) = (NewBatch(), NewBatch());
         Assert.True(Send(a) && Send(b));
         _sequences.OnAttemptFailed(a, ErrorCode.OutOfOrderSequenceNumber);
