@@ -19,6 +19,12 @@ var options = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOpti
 // The data path must not log per request: hosting's Information logs cost more than the appends.
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+// Failover is read from the logs of several nodes side by side: every line carries a UTC time to the millisecond.
+builder.Logging.AddSimpleConsole(console =>
+{
+    console.TimestampFormat = "HH:mm:ss.fff ";
+    console.UseUtcTimestamp = true;
+});
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {

@@ -11,9 +11,11 @@ internal sealed class NodeClient : IDisposable
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
     private readonly GrpcChannel _channel;
 
-    public NodeClient(Uri address)
+    /// <param name="address">The node.</param>
+    /// <param name="handler">How to connect, when not the default way (from a network namespace, say).</param>
+    public NodeClient(Uri address, HttpMessageHandler? handler = null)
     {
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024, HttpHandler = handler });
         Log = new LogService.LogServiceClient(_channel);
         Admin = new AdminService.AdminServiceClient(_channel);
     }

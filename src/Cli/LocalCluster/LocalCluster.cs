@@ -29,15 +29,21 @@ internal sealed class LocalCluster : IAsyncDisposable
     public LocalNode Node(int nodeId) => Nodes[nodeId - 1];
 
     /// <summary>Every node's address, as a producer's bootstrap.servers.</summary>
-    public string BootstrapServers => string.Join(',', Nodes.Select(n => $"127.0.0.1:{n.Port}"));
+    public string BootstrapServers => string.Join(',', Nodes.Select(n => $"{n.Host}:{n.Port}"));
 
-    public static async Task<LocalCluster> StartAsync(int nodeCount, string baseDirectory, params string[] extraArgs)
+    public static Task<LocalCluster> StartAsync(int nodeCount, string baseDirectory, params string[] extraArgs) =>
+        StartAsync(nodeCount, baseDirectory, _ => NodeHost.Loopback, extraArgs);
+
+    /// <summary>Starts node ids 1..<paramref name="nodeCount"/>, node id i on <paramref name="hosts"/>(i).</summary>
+    public static async Task<LocalCluster> StartAsync(int nodeCount, string baseDirectory, Func<int, NodeHost> hosts, params string[] extraArgs)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
+        // Free on loopback; on a host of its own (a network namespace) every port is free anyway.
         var ports = FreePorts(2 * nodeCount);
-        var voters = string.Join(',', Enumerable.Range(1, nodeCount).Select(id => $"{id}@127.0.0.1:{ports[nodeCount + id - 1]}"));
+        var voters = string.Join(',', Enumerable.Range(1, nodeCount).Select(id => $"{id}@{hosts(id).Address}:{ports[nodeCount + id - 1]}"));
         var nodes = Enumerable.Range(1, nodeCount)
             .Select(id => LocalNode.Create(
+                hosts(id),
                 Path.Combine(baseDirectory, $"node-{id}"),
                 ports[id - 1],
                 ["--node-id", id.ToString(CultureInfo.InvariantCulture), "--voters", voters, .. extraArgs]))

@@ -5,8 +5,9 @@ using System.Reflection;
 namespace LogCluster.Cli.LocalCluster;
 
 /// <summary>
-/// A real LogNode as a child process on a loopback port, with its own data directory. Stop it gracefully
-/// (SIGTERM) or kill it (SIGKILL), then start it again on the same port and data.
+/// A real LogNode as a child process on a port of its <see cref="NodeHost"/> (loopback unless told otherwise),
+/// with its own data directory. Stop it gracefully (SIGTERM) or kill it (SIGKILL), then start it again on the
+/// same port and data.
 /// </summary>
 internal sealed class LocalNode : IAsyncDisposable
 {
@@ -16,10 +17,12 @@ internal sealed class LocalNode : IAsyncDisposable
     private Process? _process;
 
     private readonly string _assembly;
+    private readonly NodeHost _host;
 
-    private LocalNode(string assembly, string dataDirectory, int port, string[] extraArgs)
+    private LocalNode(string assembly, NodeHost host, string dataDirectory, int port, string[] extraArgs)
     {
         _assembly = assembly;
+        _host = host;
         DataDirectory = dataDirectory;
         Port = port;
         _extraArgs = extraArgs;
@@ -33,7 +36,10 @@ internal sealed class LocalNode : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public Uri Address => new($"http://127.0.0.1:{Port}");
+    /// <summary>The IP address the node binds.</summary>
+    public string Host => _host.Address;
+
+    public Uri Address => new($"http://{Host}:{Port}");
 
     /// <summary>Everything the node printed, for failure messages.</summary>
     public string Output => string.Join('\n', _output);
@@ -47,26 +53,31 @@ internal sealed class LocalNode : IAsyncDisposable
     /// </summary>
     public static async Task<LocalNode> StartProgramAsync(string assembly, string dataDirectory, params string[] extraArgs)
     {
-        var node = new LocalNode(assembly, dataDirectory, port: 0, extraArgs);
+        var node = new LocalNode(assembly, NodeHost.Loopback, dataDirectory, port: 0, extraArgs);
         await node.StartAsync();
         return node;
     }
 
     /// <summary>A LogNode on a fixed port, not started yet: a cluster starts its nodes together, since none is ready alone.</summary>
-    public static LocalNode Create(string dataDirectory, int port, params string[] extraArgs) => new(LogNodeAssembly, dataDirectory, port, extraArgs);
+    public static LocalNode Create(NodeHost host, string dataDirectory, int port, params string[] extraArgs) => new(LogNodeAssembly, host, dataDirectory, port, extraArgs);
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Frozen by <see cref="PauseAsync"/>: running, but answering nothing until resumed.</summary>
+    public bool IsPaused { get; private set; }
 
     /// <summary>Starts the process (again) on the port it had, or on a free one the first time.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        string[] command = [.. _host.Launcher, dotnet, _assembly, "--listen", $"{Host}:{Port}", "--data-dir", DataDirectory, .. _extraArgs];
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[_assembly, "--listen", $"127.0.0.1:{Port}", "--data-dir", DataDirectory, .. _extraArgs])
+        foreach (var arg in command[1..])
         {
             start.ArgumentList.Add(arg);
         }
@@ -89,11 +100,11 @@ internal sealed class LocalNode : IAsyncDisposable
             return;
         }
         _output.Enqueue(line);
-        const string Marker = "listening on http://127.0.0.1:";
-        var at = line.IndexOf(Marker, StringComparison.Ordinal);
+        var marker = $"listening on http://{Host}:";
+        var at = line.IndexOf(marker, StringComparison.Ordinal);
         if (at >= 0)
         {
-            var rest = line[(at + Marker.Length)..];
+            var rest = line[(at + marker.Length)..];
             listening.TrySetResult(int.Parse(rest[..rest.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture));
         }
     }
@@ -108,10 +119,18 @@ internal sealed class LocalNode : IAsyncDisposable
     }
 
     /// <summary>SIGSTOP: the process freezes, its sockets stay open and silent, as a node cut off from everyone.</summary>
-    public Task PauseAsync() => SignalAsync("-STOP");
+    public async Task PauseAsync()
+    {
+        await SignalAsync("-STOP");
+        IsPaused = true;
+    }
 
     /// <summary>SIGCONT: a paused node runs on, still believing whatever it believed when it froze.</summary>
-    public Task ResumeAsync() => SignalAsync("-CONT");
+    public async Task ResumeAsync()
+    {
+        await SignalAsync("-CONT");
+        IsPaused = false;
+    }
 
     private async Task SignalAsync(string signal)
     {

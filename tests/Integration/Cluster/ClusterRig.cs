@@ -5,16 +5,25 @@ using LogCluster.Protocol.V1;
 
 namespace LogCluster.Tests.Integration.Cluster;
 
-/// <summary>A 3-node cluster of real LogNode processes on loopback, with the metadata and read-back calls the tests share.</summary>
+/// <summary>
+/// A 3-node cluster of real LogNode processes, on loopback or each in a network namespace of its own, with the
+/// metadata and read-back calls the tests share.
+/// </summary>
 internal sealed class ClusterRig : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private const int Nodes = 3;
     private readonly TempDirectory _data;
+    private readonly NetworkNamespaces? _network;
+    private readonly NamespaceSockets? _clientSockets;
+    private readonly HashSet<int> _isolated = [];
 
-    private ClusterRig(TempDirectory data, LocalCluster cluster)
+    private ClusterRig(TempDirectory data, LocalCluster cluster, NetworkNamespaces? network = null, NamespaceSockets? clientSockets = null)
     {
         _data = data;
         Cluster = cluster;
+        _network = network;
+        _clientSockets = clientSockets;
     }
 
     public LocalCluster Cluster { get; }
@@ -22,14 +31,65 @@ internal sealed class ClusterRig : IAsyncDisposable
     public static async Task<ClusterRig> StartAsync(params string[] nodeArgs)
     {
         var data = new TempDirectory();
-        return new ClusterRig(data, await LocalCluster.StartAsync(3, data.Path, nodeArgs));
+        return new ClusterRig(data, await LocalCluster.StartAsync(Nodes, data.Path, nodeArgs));
     }
 
-    public IEnumerable<LocalNode> Running => Cluster.Nodes.Where(n => n.IsRunning);
+    /// <summary>
+    /// Node i on network namespace host i, and this test's clients on host 4, so that <see cref="Isolate"/> can
+    /// cut a node off from its peers while the test still reaches it.
+    /// </summary>
+    public static async Task<ClusterRig> StartInNetworkNamespacesAsync(params string[] nodeArgs)
+    {
+        var data = new TempDirectory();
+        var network = NetworkNamespaces.Create(Nodes + 1);
+        NamespaceSockets? sockets = null;
+        try
+        {
+            sockets = new NamespaceSockets(network.Namespace(Nodes + 1));
+            return new ClusterRig(data, await LocalCluster.StartAsync(Nodes, data.Path, network.NodeHost, nodeArgs), network, sockets);
+        }
+        catch
+        {
+            sockets?.Dispose();
+            network.Dispose();
+            data.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Nodes whose process runs and answers, and that the test can reach: the ones to ask about the cluster.</summary>
+    public IEnumerable<LocalNode> Reachable => Cluster.Nodes.Where((n, i) => n.IsRunning && !n.IsPaused && !_isolated.Contains(i + 1));
+
+    /// <summary>A client of the node at <paramref name="address"/>, connecting the way this rig's nodes are reached.</summary>
+    public NodeClient Client(Uri address) => new(address, _clientSockets?.Handler());
+
+    /// <summary>
+    /// Cuts every link between the node and its peers (its clients still reach it); metadata questions then go
+    /// to the others, since its own view is frozen.
+    /// </summary>
+    public void Isolate(int nodeId)
+    {
+        var network = _network ?? throw new InvalidOperationException("only a rig in network namespaces can cut links");
+        foreach (var peer in Enumerable.Range(1, Nodes).Where(peer => peer != nodeId))
+        {
+            network.Cut(nodeId, peer);
+        }
+        _isolated.Add(nodeId);
+    }
+
+    /// <summary>Undoes <see cref="Isolate"/>.</summary>
+    public void Reconnect(int nodeId)
+    {
+        foreach (var peer in Enumerable.Range(1, Nodes).Where(peer => peer != nodeId))
+        {
+            _network!.Restore(nodeId, peer);
+        }
+        _isolated.Remove(nodeId);
+    }
 
     public async Task CreateTopicAsync(string topic, int partitions, int replicationFactor, Dictionary<string, string>? configs = null)
     {
-        using var client = new NodeClient(Running.First().Address);
+        using var client = Client(Reachable.First().Address);
         var spec = new TopicSpec { Name = topic, Partitions = partitions, ReplicationFactor = replicationFactor };
         spec.Configs.Add(configs ?? []);
         var result = (await client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { spec } }, deadline: DateTime.UtcNow + Patience)).Results.Single();
@@ -38,7 +98,7 @@ internal sealed class ClusterRig : IAsyncDisposable
         // The metadata comes from whichever node answered; each leader takes its role when it applies the record.
         foreach (var partition in (await DescribeAsync(topic)).Partitions)
         {
-            using var leader = new NodeClient(Cluster.Node(partition.LeaderId).Address);
+            using var leader = Client(Cluster.Node(partition.LeaderId).Address);
             var started = Stopwatch.GetTimestamp();
             while (await LatestOffsetErrorAsync(leader, topic, partition.Partition) != ErrorCode.None)
             {
@@ -60,11 +120,11 @@ internal sealed class ClusterRig : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(started) < Patience)
         {
-            foreach (var node in Running)
+            foreach (var node in Reachable)
             {
                 try
                 {
-                    using var client = new NodeClient(node.Address);
+                    using var client = Client(node.Address);
                     var response = await client.Admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, deadline: DateTime.UtcNow + TimeSpan.FromSeconds(5));
                     return response.Topics.Single();
                 }
@@ -101,7 +161,7 @@ internal sealed class ClusterRig : IAsyncDisposable
     public async Task<List<(long Offset, byte[] Value)>> ReadAsync(string topic, int partition)
     {
         var metadata = await DescribeAsync(topic);
-        using var client = new NodeClient(Leader(metadata, partition).Address);
+        using var client = Client(Leader(metadata, partition).Address);
         return [.. (await client.FetchAllAsync(topic, partition)).SelectMany(b => RecordBatchReader.ReadRecords(b)).Select(r => (r.Offset, r.Value!))];
     }
 
@@ -111,6 +171,8 @@ internal sealed class ClusterRig : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Cluster.DisposeAsync();
+        _clientSockets?.Dispose();
+        _network?.Dispose();
         _data.Dispose();
     }
 }
