@@ -1,0 +1,231 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using LogCluster.Client;
+using LogCluster.Client.Cluster;
+using LogCluster.Consumer.Internals;
+using LogCluster.Protocol.Records;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Consumer;
+
+/// <summary>
+/// The consumer: the application takes chunks the <see cref="Fetcher"/> queued, record by record, and each
+/// record moves its partition's position. A chunk fetched for a position that moved since (a seek, a new
+/// assignment) is dropped when it comes up.
+/// </summary>
+internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
+{
+    private readonly ConsumerConfig _config;
+    private readonly IDeserializer<TKey> _keys;
+    private readonly IDeserializer<TValue> _values;
+    private readonly ClusterMetadata _metadata;
+    private readonly Assignment _assignment = new();
+    private readonly Channel<FetchedChunk> _chunks = Channel.CreateUnbounded<FetchedChunk>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Fetcher _fetcher;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _fetching;
+    private FetchedChunk? _current;
+    private int _disposed;
+
+    public Consumer(ConsumerConfig config, IDeserializer<TKey> keys, IDeserializer<TValue> values, TimeProvider time)
+    {
+        _config = config;
+        _keys = keys;
+        _values = values;
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
+        _fetcher = new Fetcher(config, _metadata, _assignment, _chunks.Writer, time);
+        _fetching = Task.Run(() => _fetcher.RunAsync(_closing.Token));
+    }
+
+    public IReadOnlyList<TopicPartition> Assignment
+    {
+        get
+        {
+            lock (_assignment.Lock)
+            {
+                return [.. _assignment.Partitions.Keys];
+            }
+        }
+    }
+
+    public void Assign(IEnumerable<TopicPartition> partitions) => Assign(partitions.Select(p => new TopicPartitionOffset(p, Offsets.Unset)));
+
+    public void Assign(IEnumerable<TopicPartitionOffset> partitions)
+    {
+        var starts = partitions.ToDictionary(p => p.TopicPartition, p => StartOf(p.TopicPartition, p.Offset));
+        lock (_assignment.Lock)
+        {
+            _assignment.Partitions.Clear();
+            foreach (var (partition, offset) in starts)
+            {
+                _assignment.Partitions[partition] = new PartitionState(partition, offset);
+            }
+        }
+        _current = null;
+        _fetcher.Wake();
+    }
+
+    public void Unassign() => Assign(Array.Empty<TopicPartitionOffset>());
+
+    public void Seek(TopicPartitionOffset position)
+    {
+        var offset = StartOf(position.TopicPartition, position.Offset);
+        lock (_assignment.Lock)
+        {
+            State(position.TopicPartition).Seek(offset);
+        }
+        _fetcher.Wake();
+    }
+
+    public long Position(TopicPartition partition)
+    {
+        lock (_assignment.Lock)
+        {
+            var position = State(partition).Position;
+            return position >= 0 ? position : Offsets.Unset;
+        }
+    }
+
+    public ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            return ConsumeAsync(wait.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    public async Task<ConsumeResult<TKey, TValue>> ConsumeAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        while (true)
+        {
+            if (_current is { } chunk && TryTake(chunk) is { } result)
+            {
+                return result;
+            }
+            _current = null;
+            if (!_chunks.Reader.TryRead(out var next))
+            {
+                await _chunks.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            lock (_assignment.Lock)
+            {
+                if (!_assignment.IsCurrent(next))
+                {
+                    continue;
+                }
+                // Taken: the fetcher may fetch the partition's next chunk while this one is handed out.
+                next.Partition.Buffered--;
+            }
+            _fetcher.Wake();
+            if (next.Error is { } error)
+            {
+                throw error;
+            }
+            _current = next;
+        }
+    }
+
+    public async IAsyncEnumerable<ConsumeResult<TKey, TValue>> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            yield return await ConsumeAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The chunk's next record, or null when the chunk is used up or stale.</summary>
+    private ConsumeResult<TKey, TValue>? TryTake(FetchedChunk chunk)
+    {
+        Record record;
+        lock (_assignment.Lock)
+        {
+            if (!_assignment.IsCurrent(chunk))
+            {
+                return null;
+            }
+            while (chunk.Next < chunk.Records.Count && chunk.Records[chunk.Next].Offset < chunk.Partition.Position)
+            {
+                chunk.Next++;
+            }
+            if (chunk.Next >= chunk.Records.Count)
+            {
+                return null;
+            }
+            record = chunk.Records[chunk.Next];
+        }
+        var result = Deserialize(chunk.Partition.Partition, record);
+        lock (_assignment.Lock)
+        {
+            if (_assignment.IsCurrent(chunk))
+            {
+                chunk.Next++;
+                chunk.Partition.Position = record.Offset + 1;
+            }
+        }
+        return result;
+    }
+
+    private ConsumeResult<TKey, TValue> Deserialize(TopicPartition partition, Record record)
+    {
+        try
+        {
+            return new ConsumeResult<TKey, TValue>(
+                partition,
+                record.Offset,
+                _keys.Deserialize(record.Key, new DeserializationContext(partition.Topic, IsKey: true)),
+                _values.Deserialize(record.Value, new DeserializationContext(partition.Topic, IsKey: false)),
+                record.Headers,
+                DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp));
+        }
+        catch (Exception e) when (e is not LogClusterException)
+        {
+            throw new LogClusterException(ErrorCode.LocalSerialization, $"{partition} offset {record.Offset} does not deserialize: {e.Message}", e);
+        }
+    }
+
+    /// <summary>An offset to start at: Unset becomes what auto.offset.reset says.</summary>
+    private long StartOf(TopicPartition partition, long offset) => offset switch
+    {
+        >= 0 or Offsets.Beginning or Offsets.End => offset,
+        Offsets.Unset => _config.AutoOffsetReset switch
+        {
+            AutoOffsetReset.Earliest => Offsets.Beginning,
+            AutoOffsetReset.Latest => Offsets.End,
+            _ => throw new ArgumentException(
+                $"{partition} has no offset and auto.offset.reset=none: give an offset, Offsets.Beginning or Offsets.End"),
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(offset), offset, $"{partition}: an offset is >= 0 or one of Offsets.Beginning, End, Unset"),
+    };
+
+    private PartitionState State(TopicPartition partition) => _assignment.Partitions.TryGetValue(partition, out var state)
+        ? state
+        : throw new InvalidOperationException($"{partition} is not assigned to this consumer");
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        await _closing.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _fetching.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The fetch loop ends by cancellation.
+        }
+        _closing.Dispose();
+        _metadata.Dispose();
+    }
+}

@@ -1,0 +1,13 @@
+namespace LogCluster.Consumer.Internals;
+
+/// <summary>The assigned partitions and their positions, shared by the application's calls and the fetcher under <see cref="Lock"/>.</summary>
+internal sealed class Assignment
+{
+    public Lock Lock { get; } = new();
+
+    public Dictionary<TopicPartition, PartitionState> Partitions { get; } = [];
+
+    /// <summary>Whether <paramref name="chunk"/> still belongs to its partition's current assignment and position. Caller holds the lock.</summary>
+    public bool IsCurrent(FetchedChunk chunk) =>
+        Partitions.TryGetValue(chunk.Partition.Partition, out var state) && state == chunk.Partition && state.Generation == chunk.Generation;
+}

@@ -1,0 +1,309 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using LogCluster.Client;
+using LogCluster.Client.Cluster;
+using LogCluster.Protocol.Records;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Consumer.Internals;
+
+/// <summary>
+/// Kafka's Fetcher: one loop that keeps one long-poll Fetch in flight per leader node, for every assigned
+/// partition it leads that has nothing waiting for the application (so the next chunk of a partition is fetched
+/// while the application works through the current one). Positions given as Beginning or End are looked up
+/// first with ListOffsets. What comes back is checked (CRC-32C), cut to the position, and queued as chunks.
+/// Errors that a new leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off;
+/// the others are queued for Consume to throw.
+/// </summary>
+internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ChannelWriter<FetchedChunk> chunks, TimeProvider time)
+{
+    private readonly Dictionary<NodeAddress, Task> _inFlight = [];
+    private TaskCompletionSource _wake = NewWake();
+
+    /// <summary>Something changed (a chunk was taken, a seek, a new assignment): look again at once.</summary>
+    public void Wake() => Volatile.Read(ref _wake).TrySetResult();
+
+    public async Task RunAsync(CancellationToken closing)
+    {
+        while (!closing.IsCancellationRequested)
+        {
+            var wake = Volatile.Read(ref _wake);
+            var now = time.GetTimestamp();
+            var nextBackoff = long.MaxValue;
+            foreach (var (node, partitions) in Collect(now, ref nextBackoff))
+            {
+                _inFlight[node] = FetchAsync(node, partitions, closing);
+            }
+            var delay = nextBackoff == long.MaxValue ? config.FetchMaxWait : time.GetElapsedTime(now, nextBackoff);
+            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(closing);
+            var timer = Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, time, sleep.Token);
+            var done = await Task.WhenAny(_inFlight.Values.Append(wake.Task).Append(timer)).ConfigureAwait(false);
+            await sleep.CancelAsync().ConfigureAwait(false);
+            foreach (var finished in _inFlight.Where(f => f.Value.IsCompleted).Select(f => f.Key).ToList())
+            {
+                _inFlight.Remove(finished);
+            }
+            if (done == wake.Task)
+            {
+                Interlocked.CompareExchange(ref _wake, NewWake(), wake);
+            }
+        }
+        await Task.WhenAll(_inFlight.Values).ConfigureAwait(false);
+    }
+
+    /// <summary>The partitions to ask each idle leader node about now, marked in flight.</summary>
+    private List<(NodeAddress Node, List<(PartitionState State, int Generation, long Offset)> Partitions)> Collect(long now, ref long nextBackoff)
+    {
+        var byNode = new Dictionary<NodeAddress, List<(PartitionState, int, long)>>();
+        lock (assignment.Lock)
+        {
+            foreach (var state in assignment.Partitions.Values)
+            {
+                if (state.InFlight || state.Buffered > 0)
+                {
+                    continue;
+                }
+                if (state.BackoffUntil > now)
+                {
+                    nextBackoff = Math.Min(nextBackoff, state.BackoffUntil);
+                    continue;
+                }
+                if (Leader(state.Partition) is not { } leader || _inFlight.ContainsKey(leader))
+                {
+                    continue;
+                }
+                if (!byNode.TryGetValue(leader, out var list))
+                {
+                    byNode[leader] = list = [];
+                }
+                state.InFlight = true;
+                list.Add((state, state.Generation, state.FetchOffset));
+            }
+        }
+        return [.. byNode.Select(n => (n.Key, n.Value))];
+    }
+
+    private NodeAddress? Leader(TopicPartition partition)
+    {
+        var layout = metadata.TryGetKnown(partition.Topic);
+        if (layout is null || metadata.IsStale(partition.Topic) || metadata.TryGetCached(partition.Topic) is null)
+        {
+            _ = RefreshAsync(partition.Topic);
+        }
+        return layout is not null && partition.Partition < layout.PartitionCount ? layout.Leaders[partition.Partition] : null;
+    }
+
+    private async Task RefreshAsync(string topic)
+    {
+        try
+        {
+            metadata.Invalidate(topic);
+            await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
+            Wake();
+        }
+        catch (Exception e) when (e is LogClusterException or RpcException or OperationCanceledException)
+        {
+            // Unknown topic or no node reachable: the partitions wait and the next look asks again.
+        }
+    }
+
+    /// <summary>Looks up the positions that need it, then fetches the rest from <paramref name="node"/>; never throws.</summary>
+    private async Task FetchAsync(NodeAddress node, List<(PartitionState State, int Generation, long Offset)> partitions, CancellationToken closing)
+    {
+        var client = new LogService.LogServiceClient(metadata.Channel(node));
+        try
+        {
+            var lookups = partitions.Where(p => p.Offset < 0).ToList();
+            if (lookups.Count > 0)
+            {
+                await LookUpAsync(client, lookups, closing).ConfigureAwait(false);
+            }
+            var fetches = partitions.Where(p => p.Offset >= 0).ToList();
+            if (fetches.Count > 0)
+            {
+                var request = new FetchRequest
+                {
+                    ReplicaId = -1,
+                    MaxWaitMs = (int)config.FetchMaxWait.TotalMilliseconds,
+                    MinBytes = config.FetchMinBytes,
+                    MaxBytes = config.FetchMaxBytes,
+                };
+                foreach (var (state, _, offset) in fetches)
+                {
+                    request.Partitions.Add(new FetchPartition
+                    {
+                        Topic = state.Partition.Topic,
+                        Partition = state.Partition.Partition,
+                        FetchOffset = offset,
+                        CurrentLeaderEpoch = -1,
+                        PartitionMaxBytes = config.MaxPartitionFetchBytes,
+                    });
+                }
+                var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: closing).ConfigureAwait(false);
+                for (var i = 0; i < fetches.Count; i++)
+                {
+                    Take(fetches[i].State, fetches[i].Generation, fetches[i].Offset, response.Partitions[i]);
+                }
+            }
+        }
+        catch (RpcException e) when (!closing.IsCancellationRequested)
+        {
+            // The node is gone or slow: ask the cluster who leads now, and try again after the backoff.
+            if (e.StatusCode == StatusCode.DeadlineExceeded)
+            {
+                metadata.ResetChannel(node);
+            }
+            foreach (var topic in partitions.Select(p => p.State.Partition.Topic).Distinct())
+            {
+                metadata.Invalidate(topic);
+            }
+            BackOff(partitions.Select(p => p.State));
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException && closing.IsCancellationRequested)
+        {
+            // Closing.
+        }
+        finally
+        {
+            lock (assignment.Lock)
+            {
+                foreach (var (state, _, _) in partitions)
+                {
+                    state.InFlight = false;
+                }
+            }
+        }
+    }
+
+    private DateTime Deadline() => time.GetUtcNow().UtcDateTime + config.FetchMaxWait + config.RequestTimeout;
+
+    /// <summary>Resolves Beginning and End to offsets (earliest: the log start, latest: the high watermark).</summary>
+    private async Task LookUpAsync(LogService.LogServiceClient client, List<(PartitionState State, int Generation, long Offset)> lookups, CancellationToken closing)
+    {
+        var request = new ListOffsetsRequest();
+        foreach (var (state, _, offset) in lookups)
+        {
+            request.Partitions.Add(new ListOffsetsPartition { Topic = state.Partition.Topic, Partition = state.Partition.Partition, TimestampMs = offset == Offsets.Beginning ? -2 : -1 });
+        }
+        var response = await client.ListOffsetsAsync(request, deadline: Deadline(), cancellationToken: closing).ConfigureAwait(false);
+        lock (assignment.Lock)
+        {
+            for (var i = 0; i < lookups.Count; i++)
+            {
+                var (state, generation, _) = lookups[i];
+                var result = response.Partitions[i];
+                if (state.Generation != generation)
+                {
+                    continue;
+                }
+                if (result.ErrorCode == ErrorCode.None)
+                {
+                    state.Position = state.FetchOffset = result.Offset;
+                }
+                else
+                {
+                    Retry(state, result.ErrorCode);
+                }
+            }
+        }
+    }
+
+    /// <summary>Queues what one partition's fetch brought, if its position did not move meanwhile.</summary>
+    private void Take(PartitionState state, int generation, long offset, FetchPartitionResult result)
+    {
+        IReadOnlyList<Record> records = [];
+        long next = offset;
+        LogClusterException? error = null;
+        if (result.ErrorCode == ErrorCode.None)
+        {
+            try
+            {
+                (records, next) = Decode(result.RecordBatches.Memory, offset);
+            }
+            catch (CorruptBatchException e)
+            {
+                error = new LogClusterException(e.ErrorCode, $"{state.Partition} at offset {offset}: {e.Message}", e);
+            }
+        }
+        lock (assignment.Lock)
+        {
+            if (state.Generation != generation)
+            {
+                return;
+            }
+            switch (result.ErrorCode)
+            {
+                case ErrorCode.None when error is null:
+                    state.FetchOffset = next;
+                    if (records.Count > 0)
+                    {
+                        Queue(new FetchedChunk(state, generation, records, null));
+                    }
+                    return;
+                case ErrorCode.OffsetOutOfRange when config.AutoOffsetReset != AutoOffsetReset.None:
+                    state.Seek(config.AutoOffsetReset == AutoOffsetReset.Earliest ? Offsets.Beginning : Offsets.End);
+                    return;
+                case ErrorCode.None or ErrorCode.OffsetOutOfRange:
+                    Queue(new FetchedChunk(state, generation, [], error ?? new LogClusterException(result.ErrorCode,
+                        $"{state.Partition}: offset {offset} is out of range and auto.offset.reset=none: {result.ErrorMessage}")));
+                    state.BackoffUntil = BackoffEnd();
+                    return;
+                default:
+                    Retry(state, result.ErrorCode, result.ErrorMessage);
+                    return;
+            }
+        }
+    }
+
+    /// <summary>An error a metadata refresh and a retry cure backs off; any other is queued for Consume to throw. Caller holds the lock.</summary>
+    private void Retry(PartitionState state, ErrorCode error, string message = "")
+    {
+        state.BackoffUntil = BackoffEnd();
+        if (error is ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch or ErrorCode.LeaderNotAvailable
+            or ErrorCode.UnknownTopicOrPartition or ErrorCode.NetworkException or ErrorCode.RequestTimedOut)
+        {
+            metadata.Invalidate(state.Partition.Topic);
+            return;
+        }
+        Queue(new FetchedChunk(state, state.Generation, [], new LogClusterException(error, $"{state.Partition}: {message}")));
+    }
+
+    private void Queue(FetchedChunk chunk)
+    {
+        chunk.Partition.Buffered++;
+        chunks.TryWrite(chunk);
+    }
+
+    private void BackOff(IEnumerable<PartitionState> states)
+    {
+        lock (assignment.Lock)
+        {
+            foreach (var state in states)
+            {
+                state.BackoffUntil = BackoffEnd();
+            }
+        }
+    }
+
+    private long BackoffEnd() => time.GetTimestamp() + (long)(config.RetryBackoff.TotalSeconds * time.TimestampFrequency);
+
+    /// <summary>The records at or after <paramref name="offset"/> (a batch may start before it), and the offset to fetch next.</summary>
+    private static (IReadOnlyList<Record> Records, long Next) Decode(ReadOnlyMemory<byte> batches, long offset)
+    {
+        var records = new List<Record>();
+        var next = offset;
+        foreach (var batch in RecordBatchReader.SplitBatches(batches))
+        {
+            var header = RecordBatchHeader.Read(batch.Span);
+            if (header.NextOffset <= next)
+            {
+                continue;
+            }
+            records.AddRange(RecordBatchReader.ReadRecords(batch.Span).Where(r => r.Offset >= offset));
+            next = header.NextOffset;
+        }
+        return (records, next);
+    }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
