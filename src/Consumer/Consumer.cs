@@ -13,7 +13,7 @@ namespace LogCluster.Consumer;
 /// record moves its partition's position. A chunk fetched for a position that moved since (a seek, a new
 /// assignment) is dropped when it comes up.
 /// </summary>
-internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
+internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 {
     private readonly ConsumerConfig _config;
     private readonly IDeserializer<TKey> _keys;
@@ -24,16 +24,21 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly Fetcher _fetcher;
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _fetching;
+    private readonly TimeProvider _time;
     private FetchedChunk? _current;
     private int _disposed;
 
-    public Consumer(ConsumerConfig config, IDeserializer<TKey> keys, IDeserializer<TValue> values, TimeProvider time)
+    public Consumer(ConsumerConfig config, IDeserializer<TKey> keys, IDeserializer<TValue> values, RebalanceHandlers<TKey, TValue> handlers, TimeProvider time)
     {
         _config = config;
         _keys = keys;
         _values = values;
+        _handlers = handlers;
+        _time = time;
         _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
-        _fetcher = new Fetcher(config, _metadata, _assignment, _chunks.Writer, time);
+        _group = config.GroupId is { } groupId ? new GroupClient(groupId, config, _metadata, time) : null;
+        _lastAutoCommit = time.GetTimestamp();
+        _fetcher = new Fetcher(config, _metadata, _assignment, _chunks.Writer, _group, time);
         _fetching = Task.Run(() => _fetcher.RunAsync(_closing.Token));
     }
 
@@ -52,20 +57,31 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public void Assign(IEnumerable<TopicPartitionOffset> partitions)
     {
+        if (_membership is not null)
+        {
+            throw new InvalidOperationException("this consumer subscribed: the group assigns its partitions; Unsubscribe first to assign them yourself");
+        }
+        SetAssignment(partitions);
+    }
+
+    /// <summary>Replaces the assignment. A partition given without an offset that was already assigned keeps its position.</summary>
+    private void SetAssignment(IEnumerable<TopicPartitionOffset> partitions)
+    {
         var starts = partitions.ToDictionary(p => p.TopicPartition, p => StartOf(p.TopicPartition, p.Offset));
         lock (_assignment.Lock)
         {
+            var previous = _assignment.Partitions.ToDictionary();
             _assignment.Partitions.Clear();
             foreach (var (partition, offset) in starts)
             {
-                _assignment.Partitions[partition] = new PartitionState(partition, offset);
+                _assignment.Partitions[partition] = offset == Offsets.Unset && previous.TryGetValue(partition, out var kept) ? kept : new PartitionState(partition, offset);
             }
         }
         _current = null;
         _fetcher.Wake();
     }
 
-    public void Unassign() => Assign(Array.Empty<TopicPartitionOffset>());
+    public void Unassign() => SetAssignment([]);
 
     public void Seek(TopicPartitionOffset position)
     {
@@ -104,6 +120,10 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         while (true)
         {
+            // Taken before applying: an assignment that arrives after this wakes the wait below.
+            var assignmentChanged = _membership?.Changed;
+            await ApplyGroupAssignmentAsync(cancellationToken).ConfigureAwait(false);
+            AutoCommitIfDue();
             if (_current is { } chunk && TryTake(chunk) is { } result)
             {
                 return result;
@@ -111,7 +131,10 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             _current = null;
             if (!_chunks.Reader.TryRead(out var next))
             {
-                await _chunks.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+                // Wake for records, or for a new assignment from the group.
+                var readable = _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
+                await Task.WhenAny(readable, assignmentChanged ?? readable).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
                 continue;
             }
             lock (_assignment.Lock)
@@ -190,10 +213,11 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
     }
 
-    /// <summary>An offset to start at: Unset becomes what auto.offset.reset says.</summary>
+    /// <summary>An offset to start at: Unset stays (the group's committed offset) in a group, else becomes what auto.offset.reset says.</summary>
     private long StartOf(TopicPartition partition, long offset) => offset switch
     {
         >= 0 or Offsets.Beginning or Offsets.End => offset,
+        Offsets.Unset when _group is not null => offset,
         Offsets.Unset => _config.AutoOffsetReset switch
         {
             AutoOffsetReset.Earliest => Offsets.Beginning,
@@ -210,16 +234,19 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>In a group: commits the positions (with enable.auto.commit) and leaves, so the partitions move at once. Then stops fetching.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
+        await CloseGroupAsync().ConfigureAwait(false);
         await _closing.CancelAsync().ConfigureAwait(false);
         try
         {
             await _fetching.ConfigureAwait(false);
+            await _membershipLoop.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

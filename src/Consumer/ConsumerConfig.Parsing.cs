@@ -11,6 +11,8 @@ public sealed partial record ConsumerConfig
     private static readonly EnumSpellings<AutoOffsetReset> _offsetResets = new(
         ("earliest", AutoOffsetReset.Earliest), ("latest", AutoOffsetReset.Latest), ("none", AutoOffsetReset.None));
 
+    private static readonly EnumSpellings<PartitionAssignor> _assignors = new(("uniform", PartitionAssignor.Uniform), ("range", PartitionAssignor.Range));
+
     // The one list of keys and their ranges; Validate checks typed values against it too.
     private static readonly ConfigKeys<ConsumerConfig> _keys = new(
         "consumer",
@@ -18,6 +20,18 @@ public sealed partial record ConsumerConfig
             c => c.BootstrapServers),
         new("client.id", (c, _, v) => c with { ClientId = v },
             c => c.ClientId),
+        new("group.id", (c, k, v) => c with { GroupId = CheckGroupId(k, v) },
+            c => c.GroupId),
+        new("enable.auto.commit", (c, k, v) => c with { EnableAutoCommit = ParseBoolean(k, v) },
+            c => Format(c.EnableAutoCommit)),
+        new("auto.commit.interval.ms", (c, k, v) => c with { AutoCommitInterval = ParseMilliseconds(k, v, min: 1) },
+            c => FormatMilliseconds(c.AutoCommitInterval)),
+        new("session.timeout.ms", (c, k, v) => c with { SessionTimeout = ParseMilliseconds(k, v, min: 1) },
+            c => FormatMilliseconds(c.SessionTimeout)),
+        new("heartbeat.interval.ms", (c, k, v) => c with { HeartbeatInterval = ParseMilliseconds(k, v, min: 1) },
+            c => FormatMilliseconds(c.HeartbeatInterval)),
+        new("group.remote.assignor", (c, k, v) => c with { GroupRemoteAssignor = _assignors.Parse(k, v) },
+            c => _assignors.Format(c.GroupRemoteAssignor)),
         new("auto.offset.reset", (c, k, v) => c with { AutoOffsetReset = _offsetResets.Parse(k, v) },
             c => _offsetResets.Format(c.AutoOffsetReset)),
         new("fetch.min.bytes", (c, k, v) => c with { FetchMinBytes = ParseInt32(k, v, min: 0) },
@@ -58,14 +72,30 @@ public sealed partial record ConsumerConfig
         return _keys.Apply(new ConsumerConfig(), parsed.Options.Prepend(servers));
     }
 
+    /// <summary>The assignor's name in the group protocol.</summary>
+    internal string AssignorName => _assignors.Format(GroupRemoteAssignor);
+
     /// <summary>Every key with its effective value (durations in whole milliseconds).</summary>
     public IReadOnlyDictionary<string, string> ToProperties() => _keys.ToProperties(this);
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the Kafka key of the first setting out of range.</summary>
-    public void Validate() => _keys.CheckValues(this);
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the Kafka key of the first setting out of range, or of a broken rule between keys.</summary>
+    public void Validate()
+    {
+        _keys.CheckValues(this);
+        if (HeartbeatInterval >= SessionTimeout)
+        {
+            throw new ArgumentException(
+                $"heartbeat.interval.ms ({FormatMilliseconds(HeartbeatInterval)}) must be below session.timeout.ms " +
+                $"({FormatMilliseconds(SessionTimeout)}): a member that heartbeats less often than its session lasts is dropped between heartbeats");
+        }
+    }
 
     /// <summary>The <c>bootstrap.servers</c> entries for the connection code; throws as <see cref="Validate"/> does.</summary>
     internal IReadOnlyList<HostPort> BootstrapEndpoints() => HostPort.ParseList(BootstrapServersKey, BootstrapServers);
+
+    private static string CheckGroupId(string key, string groupId) => groupId.Length is > 0 and <= 255
+        ? groupId
+        : throw new ArgumentException($"{key} must be 1 to 255 characters, got {groupId.Length}");
 
     private static string CheckServers(string key, string servers)
     {

@@ -13,6 +13,27 @@ public sealed partial record ConsumerConfig
     /// <summary><c>client.id</c>: a name for this client in the nodes' logs and metrics.</summary>
     public string ClientId { get; init; } = "logcluster-consumer";
 
+    /// <summary>
+    /// <c>group.id</c>: the consumer group, needed to subscribe and to commit. Null for a consumer that assigns
+    /// its partitions and keeps its positions itself.
+    /// </summary>
+    public string? GroupId { get; init; }
+
+    /// <summary><c>enable.auto.commit</c>: commit the positions every auto.commit.interval.ms, before a partition is revoked, and at close.</summary>
+    public bool EnableAutoCommit { get; init; } = true;
+
+    /// <summary><c>auto.commit.interval.ms</c>: how often positions are committed when enable.auto.commit is on.</summary>
+    public TimeSpan AutoCommitInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary><c>session.timeout.ms</c>: a member silent this long leaves the group and its partitions move (KIP-848's default).</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    /// <summary><c>heartbeat.interval.ms</c>: how often a member tells the coordinator it is alive and learns its assignment.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary><c>group.remote.assignor</c>: <c>uniform</c> (round-robin) or <c>range</c>, computed by the coordinator (KIP-848).</summary>
+    public PartitionAssignor GroupRemoteAssignor { get; init; } = PartitionAssignor.Uniform;
+
     /// <summary><c>auto.offset.reset</c>: where a partition without a position, or with one out of range, starts.</summary>
     public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Latest;
 

@@ -11,11 +11,12 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Replaces the assignment. Each partition starts at its offset, or at <see cref="Offsets.Beginning"/> or
-    /// <see cref="Offsets.End"/>; <see cref="Offsets.Unset"/> lets <c>auto.offset.reset</c> choose.
+    /// <see cref="Offsets.End"/>; <see cref="Offsets.Unset"/> starts at the group's committed offset (with
+    /// <c>group.id</c>), else where <c>auto.offset.reset</c> says.
     /// </summary>
     void Assign(IEnumerable<TopicPartitionOffset> partitions);
 
-    /// <summary>Replaces the assignment; every partition starts where <c>auto.offset.reset</c> says.</summary>
+    /// <summary>Replaces the assignment; every partition starts at the committed offset, else where <c>auto.offset.reset</c> says.</summary>
     void Assign(IEnumerable<TopicPartition> partitions);
 
     /// <summary>Drops every partition.</summary>
@@ -26,6 +27,33 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable, IDisposable
 
     /// <summary>The offset of the next record Consume returns from the partition, or <see cref="Offsets.Unset"/> while its start is being looked up.</summary>
     long Position(TopicPartition partition);
+
+    /// <summary>The topics subscribed to (empty when the consumer assigns its partitions itself).</summary>
+    IReadOnlyList<string> Subscription { get; }
+
+    /// <summary>
+    /// Joins the consumer group (<c>group.id</c>) for these topics: the coordinator assigns the partitions and
+    /// moves them when members come and go; the handlers given to the builder hear of it inside Consume.
+    /// </summary>
+    void Subscribe(IEnumerable<string> topics);
+
+    /// <summary>Leaves the group (its partitions move to the other members at once) and drops every partition.</summary>
+    void Unsubscribe();
+
+    /// <summary>Commits the positions of every assigned partition (what Consume returned so far) for the group.</summary>
+    void Commit();
+
+    /// <summary>Commits these offsets (the next offset to read, one past the last record processed).</summary>
+    void Commit(IEnumerable<TopicPartitionOffset> offsets);
+
+    /// <inheritdoc cref="Commit()"/>
+    Task CommitAsync(CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="Commit(IEnumerable{TopicPartitionOffset})"/>
+    Task CommitAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default);
+
+    /// <summary>The group's committed offsets; <see cref="Offsets.Unset"/> for a partition without one.</summary>
+    IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<TopicPartition> partitions, TimeSpan timeout);
 
     /// <summary>The next record, or null when none arrived within <paramref name="timeout"/>.</summary>
     ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout);

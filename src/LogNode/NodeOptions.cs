@@ -57,6 +57,12 @@ public sealed class NodeOptions
     /// <summary>Raft election timeout, lower bound (the upper is twice it); 300 ms as measured safe on a busy 2-core machine.</summary>
     public int ElectionTimeoutMs { get; set; } = 300;
 
+    /// <summary>Partitions of __consumer_offsets, fixed when it is created (offsets.topic.num.partitions; Kafka: 50).</summary>
+    public int OffsetsTopicPartitions { get; set; } = 10;
+
+    /// <summary>Replicas of each __consumer_offsets partition, capped by the live nodes at creation (offsets.topic.replication.factor).</summary>
+    public int OffsetsTopicReplicationFactor { get; set; } = 3;
+
     /// <summary>Topic config defaults with Kafka's keys (segment.bytes, flush.messages, ...).</summary>
     public Dictionary<string, string> TopicDefaults { get; set; } = [];
 
@@ -73,5 +79,7 @@ public sealed class NodeOptions
         ["--session-timeout-ms"] = "Node:SessionTimeoutMs",
         ["--replica-lag-time-max-ms"] = "Node:ReplicaLagTimeMaxMs",
         ["--election-timeout-ms"] = "Node:ElectionTimeoutMs",
+        ["--offsets-topic-partitions"] = "Node:OffsetsTopicPartitions",
+        ["--offsets-topic-replication-factor"] = "Node:OffsetsTopicReplicationFactor",
     };
 }

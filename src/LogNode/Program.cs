@@ -1,6 +1,7 @@
 using System.Net;
 using LogCluster.LogNode;
 using LogCluster.LogNode.Cluster;
+using LogCluster.LogNode.Groups;
 using LogCluster.LogNode.Metadata;
 using LogCluster.LogNode.Metadata.Controller;
 using LogCluster.LogNode.Metadata.Quorum;
@@ -58,17 +59,21 @@ builder.Services.AddSingleton<ProducerIdAllocator>();
 builder.Services.AddSingleton<ProduceHandler>();
 builder.Services.AddSingleton<FetchHandler>();
 builder.Services.AddSingleton<OffsetLookup>();
+builder.Services.AddSingleton(new OffsetsTopic(options.OffsetsTopicPartitions, options.OffsetsTopicReplicationFactor));
+builder.Services.AddSingleton<GroupCoordinator>();
 // Order matters: the quorum is joined before anything reads the image.
 builder.Services.AddHostedService<MetadataQuorumService>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaManager>());
 builder.Services.AddHostedService<ControllerDuties>();
 builder.Services.AddHostedService<NodeHeartbeats>();
 builder.Services.AddHostedService<LogMaintenanceService>();
+builder.Services.AddHostedService<GroupSessions>();
 
 var app = builder.Build();
 app.MapGrpcService<LogServiceEndpoint>();
 app.MapGrpcService<AdminEndpoint>();
 app.MapGrpcService<ControllerEndpoint>();
+app.MapGrpcService<GroupEndpoint>();
 
 // Open (and recover) the logs before accepting traffic.
 var logs = app.Services.GetRequiredService<LogManager>();

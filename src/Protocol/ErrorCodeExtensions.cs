@@ -18,7 +18,10 @@ public static class ErrorCodeExtensions
             or ErrorCode.NotEnoughReplicasAfterAppend
             or ErrorCode.StorageError
             or ErrorCode.FencedLeaderEpoch
-            or ErrorCode.UnknownLeaderEpoch => true,
+            or ErrorCode.UnknownLeaderEpoch
+            or ErrorCode.CoordinatorLoadInProgress
+            or ErrorCode.CoordinatorNotAvailable
+            or ErrorCode.NotCoordinator => true,
         _ => false,
     };
 }

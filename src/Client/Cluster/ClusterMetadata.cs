@@ -123,9 +123,16 @@ internal sealed class ClusterMetadata : IDisposable
     /// <see cref="LogClusterException"/> with NETWORK_EXCEPTION, naming <paramref name="what"/>, when none does, and
     /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public async Task<TResponse> AskAnyNodeAsync<TResponse>(
+    public Task<TResponse> AskAnyNodeAsync<TResponse>(
         string what,
         Func<AdminService.AdminServiceClient, CancellationToken, Task<TResponse>> call,
+        CancellationToken cancellationToken) =>
+        AskAnyChannelAsync(what, (channel, token) => call(new AdminService.AdminServiceClient(channel), token), cancellationToken);
+
+    /// <summary>As <see cref="AskAnyNodeAsync"/>, for a call on any of the node's services.</summary>
+    public async Task<TResponse> AskAnyChannelAsync<TResponse>(
+        string what,
+        Func<GrpcChannel, CancellationToken, Task<TResponse>> call,
         CancellationToken cancellationToken)
     {
         RpcException? last = null;
@@ -136,7 +143,7 @@ internal sealed class ClusterMetadata : IDisposable
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             try
             {
-                return await call(new AdminService.AdminServiceClient(Channel(host, port)), attempt.Token).ConfigureAwait(false);
+                return await call(Channel(host, port), attempt.Token).ConfigureAwait(false);
             }
             catch (RpcException e) when (cancellationToken.IsCancellationRequested)
             {

@@ -15,9 +15,10 @@ namespace LogCluster.Consumer.Internals;
 /// Errors that a new leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off;
 /// the others are queued for Consume to throw.
 /// </summary>
-internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ChannelWriter<FetchedChunk> chunks, TimeProvider time)
+internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ChannelWriter<FetchedChunk> chunks, GroupClient? group, TimeProvider time)
 {
     private readonly Dictionary<NodeAddress, Task> _inFlight = [];
+    private Task _committedLookup = Task.CompletedTask;
     private TaskCompletionSource _wake = NewWake();
 
     /// <summary>Something changed (a chunk was taken, a seek, a new assignment): look again at once.</summary>
@@ -30,14 +31,19 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
             var wake = Volatile.Read(ref _wake);
             var now = time.GetTimestamp();
             var nextBackoff = long.MaxValue;
-            foreach (var (node, partitions) in Collect(now, ref nextBackoff))
+            var (fetches, committed) = Collect(now, ref nextBackoff);
+            foreach (var (node, partitions) in fetches)
             {
                 _inFlight[node] = FetchAsync(node, partitions, closing);
+            }
+            if (committed.Count > 0)
+            {
+                _committedLookup = LookUpCommittedAsync(committed, closing);
             }
             var delay = nextBackoff == long.MaxValue ? config.FetchMaxWait : time.GetElapsedTime(now, nextBackoff);
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(closing);
             var timer = Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, time, sleep.Token);
-            var done = await Task.WhenAny(_inFlight.Values.Append(wake.Task).Append(timer)).ConfigureAwait(false);
+            var done = await Task.WhenAny(_inFlight.Values.Append(wake.Task).Append(timer).Append(_committedLookup)).ConfigureAwait(false);
             await sleep.CancelAsync().ConfigureAwait(false);
             foreach (var finished in _inFlight.Where(f => f.Value.IsCompleted).Select(f => f.Key).ToList())
             {
@@ -48,13 +54,17 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                 Interlocked.CompareExchange(ref _wake, NewWake(), wake);
             }
         }
-        await Task.WhenAll(_inFlight.Values).ConfigureAwait(false);
+        await Task.WhenAll(_inFlight.Values.Append(_committedLookup)).ConfigureAwait(false);
     }
 
-    /// <summary>The partitions to ask each idle leader node about now, marked in flight.</summary>
-    private List<(NodeAddress Node, List<(PartitionState State, int Generation, long Offset)> Partitions)> Collect(long now, ref long nextBackoff)
+    /// <summary>
+    /// The partitions to ask each idle leader node about now, and those whose position is the group's committed
+    /// offset, to ask the coordinator about (when no such lookup runs); all marked in flight.
+    /// </summary>
+    private (List<(NodeAddress Node, List<(PartitionState State, int Generation, long Offset)> Partitions)> Fetches, List<(PartitionState State, int Generation)> Committed) Collect(long now, ref long nextBackoff)
     {
         var byNode = new Dictionary<NodeAddress, List<(PartitionState, int, long)>>();
+        var committed = new List<(PartitionState, int)>();
         lock (assignment.Lock)
         {
             foreach (var state in assignment.Partitions.Values)
@@ -66,6 +76,15 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                 if (state.BackoffUntil > now)
                 {
                     nextBackoff = Math.Min(nextBackoff, state.BackoffUntil);
+                    continue;
+                }
+                if (state.FetchOffset == Offsets.Unset)
+                {
+                    if (_committedLookup.IsCompleted)
+                    {
+                        state.InFlight = true;
+                        committed.Add((state, state.Generation));
+                    }
                     continue;
                 }
                 if (Leader(state.Partition) is not { } leader || _inFlight.ContainsKey(leader))
@@ -80,7 +99,70 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                 list.Add((state, state.Generation, state.FetchOffset));
             }
         }
-        return [.. byNode.Select(n => (n.Key, n.Value))];
+        return ([.. byNode.Select(n => (n.Key, n.Value))], committed);
+    }
+
+    /// <summary>
+    /// Starts partitions at the group's committed offsets; one without a commit starts where auto.offset.reset
+    /// says (with none, Consume throws). Never throws.
+    /// </summary>
+    private async Task LookUpCommittedAsync(List<(PartitionState State, int Generation)> partitions, CancellationToken closing)
+    {
+        try
+        {
+            var request = new OffsetFetchRequest { GroupId = group!.GroupId };
+            foreach (var topic in partitions.GroupBy(p => p.State.Partition.Topic))
+            {
+                var wanted = new TopicPartitions { Topic = topic.Key };
+                wanted.Partitions.Add(topic.Select(p => p.State.Partition.Partition));
+                request.Partitions.Add(wanted);
+            }
+            var response = await group.CallAsync((client, options) => client.OffsetFetchAsync(request, options).ResponseAsync, r => r.ErrorCode, closing).ConfigureAwait(false);
+            var offsets = response.Partitions.ToDictionary(p => new TopicPartition(p.Topic, p.Partition), p => p.Offset);
+            lock (assignment.Lock)
+            {
+                foreach (var (state, generation) in partitions)
+                {
+                    if (state.Generation != generation)
+                    {
+                        continue;
+                    }
+                    if (response.ErrorCode != ErrorCode.None)
+                    {
+                        Queue(new FetchedChunk(state, generation, [], new LogClusterException(response.ErrorCode, $"committed offsets of group '{group.GroupId}': {response.ErrorMessage}")));
+                        state.BackoffUntil = BackoffEnd();
+                    }
+                    else if (offsets.GetValueOrDefault(state.Partition, -1) is var offset and >= 0)
+                    {
+                        state.Position = state.FetchOffset = offset;
+                    }
+                    else if (config.AutoOffsetReset == AutoOffsetReset.None)
+                    {
+                        Queue(new FetchedChunk(state, generation, [], new LogClusterException(ErrorCode.OffsetOutOfRange,
+                            $"{state.Partition}: group '{group.GroupId}' committed no offset and auto.offset.reset=none")));
+                        state.BackoffUntil = BackoffEnd();
+                    }
+                    else
+                    {
+                        state.FetchOffset = config.AutoOffsetReset == AutoOffsetReset.Earliest ? Offsets.Beginning : Offsets.End;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+            // Closing.
+        }
+        finally
+        {
+            lock (assignment.Lock)
+            {
+                foreach (var (state, _) in partitions)
+                {
+                    state.InFlight = false;
+                }
+            }
+        }
     }
 
     private NodeAddress? Leader(TopicPartition partition)

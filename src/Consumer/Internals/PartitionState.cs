@@ -27,9 +27,6 @@ internal sealed class PartitionState(TopicPartition partition, long offset)
     /// <summary>TimeProvider timestamp before which it is not fetched again (after an error).</summary>
     public long BackoffUntil { get; set; }
 
-    /// <summary>Whether the position must be looked up (Beginning, End, or auto.offset.reset) before fetching.</summary>
-    public bool NeedsLookup => FetchOffset < 0;
-
     /// <summary>Moves both positions, dropping whatever was fetched for the old one.</summary>
     public void Seek(long offset)
     {

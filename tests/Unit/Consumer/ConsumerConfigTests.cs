@@ -9,6 +9,12 @@ public class ConsumerConfigTests
     {
         BootstrapServers = "n1:7070,n2:7071",
         ClientId = "billing",
+        GroupId = "invoices",
+        EnableAutoCommit = false,
+        AutoCommitInterval = TimeSpan.FromSeconds(1),
+        SessionTimeout = TimeSpan.FromSeconds(10),
+        HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+        GroupRemoteAssignor = PartitionAssignor.Range,
         AutoOffsetReset = AutoOffsetReset.Earliest,
         FetchMinBytes = 1024,
         FetchMaxWait = TimeSpan.FromMilliseconds(100),
@@ -23,6 +29,12 @@ public class ConsumerConfigTests
     {
         ["bootstrap.servers"] = "n1:7070,n2:7071",
         ["client.id"] = "billing",
+        ["group.id"] = "invoices",
+        ["enable.auto.commit"] = "false",
+        ["auto.commit.interval.ms"] = "1000",
+        ["session.timeout.ms"] = "10000",
+        ["heartbeat.interval.ms"] = "500",
+        ["group.remote.assignor"] = "range",
         ["auto.offset.reset"] = "earliest",
         ["fetch.min.bytes"] = "1024",
         ["fetch.max.wait.ms"] = "100",
@@ -59,6 +71,15 @@ public class ConsumerConfigTests
         var error = Assert.Throws<ArgumentException>(() => ConsumerConfig.FromProperties([new(key, value)]));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_HeartbeatNotBelowSessionTimeout_NamesBothKeys()
+    {
+        var error = Assert.Throws<ArgumentException>(() => (_typed with { HeartbeatInterval = TimeSpan.FromSeconds(10) }).Validate());
+
+        Assert.Contains("heartbeat.interval.ms", error.Message, StringComparison.Ordinal);
+        Assert.Contains("session.timeout.ms", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,59 @@
+using Grpc.Core;
+using LogCluster.Client;
+using LogCluster.Client.Cluster;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Consumer.Internals;
+
+/// <summary>
+/// Calls the group's coordinator: finds it with FindCoordinator on any node, and finds it again whenever it
+/// answers NOT_COORDINATOR (or the like) or its connection fails, retrying after retry.backoff.ms until the
+/// caller's token ends.
+/// </summary>
+internal sealed class GroupClient(string groupId, ConsumerConfig config, ClusterMetadata metadata, TimeProvider time)
+{
+    private (string Host, int Port)? _coordinator;
+
+    public string GroupId { get; } = groupId;
+
+    public async Task<T> CallAsync<T>(Func<GroupService.GroupServiceClient, CallOptions, Task<T>> call, Func<T, ErrorCode> errorOf, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var (host, port) = _coordinator ??= await FindAsync(cancellationToken).ConfigureAwait(false);
+                var options = new CallOptions(deadline: time.GetUtcNow().UtcDateTime + config.RequestTimeout, cancellationToken: cancellationToken);
+                var response = await call(new GroupService.GroupServiceClient(metadata.Channel(host, port)), options).ConfigureAwait(false);
+                if (errorOf(response) is not (ErrorCode.NotCoordinator or ErrorCode.CoordinatorNotAvailable or ErrorCode.CoordinatorLoadInProgress))
+                {
+                    return response;
+                }
+                _coordinator = null;
+            }
+            catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+            {
+                _coordinator = null;
+            }
+            catch (LogClusterException e) when (e.IsRetriable && !cancellationToken.IsCancellationRequested)
+            {
+                // No node answered FindCoordinator: the cluster may be electing; try again.
+            }
+            await Task.Delay(config.RetryBackoff, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(string Host, int Port)> FindAsync(CancellationToken cancellationToken)
+    {
+        var response = await metadata.AskAnyChannelAsync(
+            $"a coordinator lookup for group '{GroupId}'",
+            (channel, token) => new GroupService.GroupServiceClient(channel).FindCoordinatorAsync(new FindCoordinatorRequest { GroupId = GroupId }, cancellationToken: token).ResponseAsync,
+            cancellationToken).ConfigureAwait(false);
+        if (response.ErrorCode != ErrorCode.None)
+        {
+            throw new LogClusterException(response.ErrorCode, $"group '{GroupId}': {response.ErrorMessage}");
+        }
+        return (response.Host, response.Port);
+    }
+}
