@@ -5,8 +5,9 @@ namespace LogCluster.LogNode.Groups;
 /// <summary>
 /// One consumer group's members and assignment, as its coordinator keeps them in memory (KIP-848, simplified):
 /// every change of membership, subscription or partition count bumps the group epoch and recomputes the target
-/// assignment; a member is given its target minus the partitions another member still reports owning, so a
-/// partition moves only after its old owner released it (and could commit first). Not thread-safe: the
+/// assignment; a member is given its target minus the partitions another member still holds (reported owning,
+/// or was given and has not reported since), so a partition moves only after its old owner released it (and
+/// could commit first). Not thread-safe: the
 /// coordinator locks the group.
 /// </summary>
 internal sealed class ConsumerGroup(int offsetsLeaderEpoch, TimeProvider time)
@@ -30,6 +31,12 @@ internal sealed class ConsumerGroup(int offsetsLeaderEpoch, TimeProvider time)
         public long LastHeard { get; set; }
 
         public HashSet<(string Topic, int Partition)> Owned { get; set; } = [];
+
+        /// <summary>What the last answer gave it: it may hold these before its next heartbeat reports them.</summary>
+        public HashSet<(string Topic, int Partition)> Given { get; set; } = [];
+
+        /// <summary>Partitions no one else may be given yet: what it reported owning, and what it was just given.</summary>
+        public IEnumerable<(string Topic, int Partition)> Holds => Owned.Concat(Given);
     }
 
     /// <summary>The leader epoch of the __consumer_offsets partition when this state was created: a later leadership starts afresh.</summary>
@@ -80,8 +87,9 @@ internal sealed class ConsumerGroup(int offsetsLeaderEpoch, TimeProvider time)
         }
         member.Epoch = _epoch;
         var response = new ConsumerGroupHeartbeatResponse { MemberId = member.Id, MemberEpoch = member.Epoch };
-        var ownedByOthers = _members.Values.Where(m => m != member).SelectMany(m => m.Owned).ToHashSet();
-        foreach (var topic in _target.GetValueOrDefault(member.Id, []).Where(p => !ownedByOthers.Contains(p)).GroupBy(p => p.Topic))
+        var heldByOthers = _members.Values.Where(m => m != member).SelectMany(m => m.Holds).ToHashSet();
+        member.Given = [.. _target.GetValueOrDefault(member.Id, []).Where(p => !heldByOthers.Contains(p))];
+        foreach (var topic in member.Given.GroupBy(p => p.Topic))
         {
             var partitions = new TopicPartitions { Topic = topic.Key };
             partitions.Partitions.Add(topic.Select(p => p.Partition).Order());

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using Grpc.Net.Client;
+using LogCluster.Consumer;
+using LogCluster.Protocol.V1;
+
+namespace LogCluster.Cli.ClientCommands;
+
+/// <summary>
+/// <c>logcluster consume</c>: prints records as <c>partition, offset, value</c> lines (tab-separated, value as
+/// UTF-8) until Ctrl+C. With <c>--group</c> it joins the consumer group and commits what it printed (auto
+/// commit); without, it reads every partition of the topic itself. Partition changes go to stderr.
+/// </summary>
+internal static class ConsumeCommand
+{
+    /// <param name="output">Where records go (stdout).</param>
+    /// <param name="errors">Where partition changes go (stderr).</param>
+    public static Command Create(TextWriter output, TextWriter errors)
+    {
+        var bootstrap = new Option<string>("--bootstrap-server") { Description = "host:port of any node", Required = true };
+        var topic = new Option<string>("--topic") { Description = "The topic to read", Required = true };
+        var group = new Option<string?>("--group") { Description = "Join this consumer group (its committed offsets, its share of the partitions)" };
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "Without a committed offset, start at the beginning rather than the end" };
+        var sessionTimeout = new Option<int>("--session-timeout-ms") { Description = "session.timeout.ms", DefaultValueFactory = _ => 45_000 };
+        var heartbeatInterval = new Option<int>("--heartbeat-interval-ms") { Description = "heartbeat.interval.ms", DefaultValueFactory = _ => 3_000 };
+        var commitInterval = new Option<int>("--auto-commit-interval-ms") { Description = "auto.commit.interval.ms", DefaultValueFactory = _ => 5_000 };
+        var command = new Command("consume", "Print a topic's records") { bootstrap, topic, group, fromBeginning, sessionTimeout, heartbeatInterval, commitInterval };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            new ConsumerConfig
+            {
+                BootstrapServers = parse.GetValue(bootstrap)!,
+                GroupId = parse.GetValue(group),
+                AutoOffsetReset = parse.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
+                SessionTimeout = TimeSpan.FromMilliseconds(parse.GetValue(sessionTimeout)),
+                HeartbeatInterval = TimeSpan.FromMilliseconds(parse.GetValue(heartbeatInterval)),
+                AutoCommitInterval = TimeSpan.FromMilliseconds(parse.GetValue(commitInterval)),
+            },
+            parse.GetValue(topic)!,
+            output,
+            errors,
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ConsumerConfig config, string topic, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
+        await using var consumer = new ConsumerBuilder<byte[]?, string?>(config)
+            .SetPartitionsAssignedHandler((_, partitions) => errors.WriteLine($"assigned: {string.Join(' ', partitions)}"))
+            .SetPartitionsRevokedHandler((_, partitions) => errors.WriteLine($"revoked: {string.Join(' ', partitions)}"))
+            .Build();
+        if (config.GroupId is null)
+        {
+            var partitions = await PartitionCountAsync(config.BootstrapServers.Split(',')[0], topic, cancellationToken);
+            consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)));
+        }
+        else
+        {
+            consumer.Subscribe([topic]);
+        }
+        try
+        {
+            await foreach (var record in consumer.ReadAllAsync(cancellationToken))
+            {
+                // Printed before the next Consume: auto commit covers only what was printed.
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{record.Partition}\t{record.Offset}\t{record.Value}"));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: closing commits and leaves the group.
+        }
+        return 0;
+    }
+
+    private static async Task<int> PartitionCountAsync(string node, string topic, CancellationToken cancellationToken)
+    {
+        using var channel = GrpcChannel.ForAddress($"http://{node.Trim()}");
+        var response = await new AdminService.AdminServiceClient(channel).MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: cancellationToken);
+        var metadata = response.Topics.Single();
+        return metadata.ErrorCode == ErrorCode.None
+            ? metadata.Partitions.Count
+            : throw new InvalidOperationException($"topic '{topic}': {metadata.ErrorCode}");
+    }
+}
