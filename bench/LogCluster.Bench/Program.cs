@@ -17,4 +17,7 @@ var producer = new Command("producer", "The producer SDK against a LogNode, with
 producer.SetAction(parse => ProducerCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
 var replication = new Command("replication", "The producer SDK against a local 3-node cluster: RF=1/3 with acks=1/all, same run") { repeats, warmup, measure };
 replication.SetAction(parse => ReplicationCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
-return await new RootCommand("LogCluster benchmarks") { compare, producer, replication }.Parse(args).InvokeAsync();
+var records = new Option<int>("--records") { Description = "Records in the topic the consumer reads", DefaultValueFactory = _ => 2_000_000 };
+var consumer = new Command("consumer", "The consumer SDK reading from the beginning, against a bare Fetch loop in the same run") { repeats, records };
+consumer.SetAction(parse => ConsumerCommand.RunAsync(parse.GetValue(repeats), parse.GetValue(records)));
+return await new RootCommand("LogCluster benchmarks") { compare, producer, replication, consumer }.Parse(args).InvokeAsync();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LogCluster.Protocol.Records;
 
 namespace LogCluster.Consumer;
@@ -14,4 +15,10 @@ public sealed record ConsumeResult<TKey, TValue>(
     public string Topic => TopicPartition.Topic;
 
     public int Partition => TopicPartition.Partition;
+
+    /// <summary>
+    /// The producer's trace context from the record's <c>traceparent</c> header, or default: start the processing
+    /// span with it as parent to continue the producer's trace.
+    /// </summary>
+    public ActivityContext TraceContext { get; init; }
 }

@@ -116,6 +116,7 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         SetAssignment(target.Select(p => new TopicPartitionOffset(p, Offsets.Unset)));
         _appliedGroupAssignment = target;
+        _metrics.Rebalanced();
         if (added.Count > 0)
         {
             _handlers.Assigned?.Invoke(this, added);

@@ -25,6 +25,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _fetching;
     private readonly TimeProvider _time;
+    private readonly ConsumerMetrics _metrics;
     private FetchedChunk? _current;
     private int _disposed;
 
@@ -38,7 +39,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
         _group = config.GroupId is { } groupId ? new GroupClient(groupId, config, _metadata, time) : null;
         _lastAutoCommit = time.GetTimestamp();
-        _fetcher = new Fetcher(config, _metadata, _assignment, _chunks.Writer, _group, time);
+        _metrics = new ConsumerMetrics(config.ClientId, Lags);
+        _fetcher = new Fetcher(config, _metadata, _assignment, _chunks.Writer, _group, _metrics, time);
         _fetching = Task.Run(() => _fetcher.RunAsync(_closing.Token));
     }
 
@@ -192,6 +194,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 chunk.Partition.Position = record.Offset + 1;
             }
         }
+        _metrics.Consumed(result.Topic, (record.Key?.Length ?? 0) + (record.Value?.Length ?? 0));
         return result;
     }
 
@@ -199,13 +202,18 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         try
         {
-            return new ConsumeResult<TKey, TValue>(
+            var result = new ConsumeResult<TKey, TValue>(
                 partition,
                 record.Offset,
                 _keys.Deserialize(record.Key, new DeserializationContext(partition.Topic, IsKey: true)),
                 _values.Deserialize(record.Value, new DeserializationContext(partition.Topic, IsKey: false)),
                 record.Headers,
-                DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp));
+                DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp))
+            {
+                TraceContext = ConsumerTracing.ProducerContext(record.Headers),
+            };
+            ConsumerTracing.Received(result.TraceContext, partition, record.Offset, _config.GroupId);
+            return result;
         }
         catch (Exception e) when (e is not LogClusterException)
         {
@@ -227,6 +235,15 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         },
         _ => throw new ArgumentOutOfRangeException(nameof(offset), offset, $"{partition}: an offset is >= 0 or one of Offsets.Beginning, End, Unset"),
     };
+
+    /// <summary>Per assigned partition with a known position and high watermark: how far behind the log end it reads.</summary>
+    private List<(TopicPartition, long)> Lags()
+    {
+        lock (_assignment.Lock)
+        {
+            return [.. _assignment.Partitions.Values.Where(s => s.Position >= 0 && s.HighWatermark >= 0).Select(s => (s.Partition, Math.Max(0, s.HighWatermark - s.Position)))];
+        }
+    }
 
     private PartitionState State(TopicPartition partition) => _assignment.Partitions.TryGetValue(partition, out var state)
         ? state
@@ -253,6 +270,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             // The fetch loop ends by cancellation.
         }
         _closing.Dispose();
+        _metrics.Dispose();
         _metadata.Dispose();
     }
 }

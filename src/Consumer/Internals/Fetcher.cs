@@ -15,7 +15,7 @@ namespace LogCluster.Consumer.Internals;
 /// Errors that a new leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off;
 /// the others are queued for Consume to throw.
 /// </summary>
-internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ChannelWriter<FetchedChunk> chunks, GroupClient? group, TimeProvider time)
+internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ChannelWriter<FetchedChunk> chunks, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
 {
     private readonly Dictionary<NodeAddress, Task> _inFlight = [];
     private Task _committedLookup = Task.CompletedTask;
@@ -221,7 +221,9 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                         PartitionMaxBytes = config.MaxPartitionFetchBytes,
                     });
                 }
+                var sent = time.GetTimestamp();
                 var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: closing).ConfigureAwait(false);
+                metrics.Fetched(time.GetElapsedTime(sent));
                 for (var i = 0; i < fetches.Count; i++)
                 {
                     Take(fetches[i].State, fetches[i].Generation, fetches[i].Offset, response.Partitions[i]);
@@ -317,6 +319,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
             {
                 case ErrorCode.None when error is null:
                     state.FetchOffset = next;
+                    state.HighWatermark = result.HighWatermark;
                     if (records.Count > 0)
                     {
                         Queue(new FetchedChunk(state, generation, records, null));

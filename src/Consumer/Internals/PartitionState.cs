@@ -24,6 +24,9 @@ internal sealed class PartitionState(TopicPartition partition, long offset)
     /// <summary>Fetched chunks waiting for the application: a partition is fetched again once none waits (one ahead).</summary>
     public int Buffered { get; set; }
 
+    /// <summary>The high watermark the last fetch reported, or -1: lag is this minus <see cref="Position"/>.</summary>
+    public long HighWatermark { get; set; } = -1;
+
     /// <summary>TimeProvider timestamp before which it is not fetched again (after an error).</summary>
     public long BackoffUntil { get; set; }
 

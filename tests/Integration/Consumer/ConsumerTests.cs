@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
 using LogCluster.Client;
 using LogCluster.Consumer;
 using LogCluster.Producer;
@@ -136,6 +139,68 @@ public sealed class ConsumerTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         await ProduceAsync(Topic, 3, partitions: 1);
 
         Assert.Equal([0L, 1L, 2L], await ReadAsync(consumer, 3));
+    }
+
+    [Fact]
+    public async Task Consume_RecordsWithATraceparent_MeteredAndContinuingTheProducersTrace()
+    {
+        const string Topic = "consumer-telemetry";
+        await fixture.Client.CreateTopicAsync(Topic);
+        var trace = ActivityTraceId.CreateRandom();
+        var span = ActivitySpanId.CreateRandom();
+        await using (var producer = new ProducerBuilder<string?, string>(new ProducerConfig { BootstrapServers = Bootstrap }).Build())
+        {
+            var traceparent = new LogCluster.Protocol.Records.RecordHeader("traceparent", Encoding.UTF8.GetBytes($"00-{trace}-{span}-01"));
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(i => producer.Send(new ProducerRecord<string?, string>(Topic, null, $"value-{i:D2}") { Headers = i == 0 ? [traceparent] : [] }))).WaitAsync(_testTimeout);
+        }
+        var clientId = $"telemetry-{Guid.NewGuid():N}";
+        long records = 0, bytes = 0;
+        var lags = new ConcurrentDictionary<int, long>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "LogCluster.Consumer")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (!tags.ToArray().Contains(new KeyValuePair<string, object?>("client.id", clientId)))
+            {
+                return;
+            }
+            switch (instrument.Name)
+            {
+                case "logcluster.consumer.records": Interlocked.Add(ref records, value); break;
+                case "logcluster.consumer.bytes": Interlocked.Add(ref bytes, value); break;
+                case "logcluster.consumer.lag": lags[(int)tags.ToArray().Single(t => t.Key == "partition").Value!] = value; break;
+            }
+        });
+        meters.Start();
+        var spans = new ConcurrentQueue<Activity>();
+        using var activities = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "LogCluster.Consumer",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(activities);
+        await using var consumer = new ConsumerBuilder<string?, string>(Config with { ClientId = clientId }).Build();
+        consumer.Assign([new TopicPartitionOffset(Topic, 0, Offsets.Beginning)]);
+
+        var first = await consumer.ConsumeAsync().WaitAsync(_testTimeout);
+        for (var i = 1; i < 20; i++)
+        {
+            await consumer.ConsumeAsync().WaitAsync(_testTimeout);
+        }
+        meters.RecordObservableInstruments();
+
+        Assert.Equal((20L, 20L * "value-00".Length), (Interlocked.Read(ref records), Interlocked.Read(ref bytes)));
+        Assert.Equal(0, lags[0]);
+        Assert.Equal((trace, span), (first.TraceContext.TraceId, first.TraceContext.SpanId));
+        var received = Assert.Single(spans, a => a.TraceId == trace);
+        Assert.Equal((span, ActivityKind.Consumer, Topic), (received.ParentSpanId, received.Kind, received.GetTagItem("messaging.destination.name")));
     }
 
     private static async Task<List<long>> ReadAsync(IConsumer<byte[]?, byte[]> consumer, int count)

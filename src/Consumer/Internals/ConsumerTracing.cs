@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Text;
+using LogCluster.Protocol.Records;
+
+namespace LogCluster.Consumer.Internals;
+
+/// <summary>
+/// Continues the producer's trace: a record carrying a W3C <c>traceparent</c> header (and <c>tracestate</c>)
+/// gets a "receive" span of kind Consumer under it on the ActivitySource "LogCluster.Consumer", with
+/// OpenTelemetry's messaging attributes, and the context is handed to the application on the ConsumeResult so
+/// that its processing can join the same trace. Without a listener no span is created.
+/// </summary>
+internal static class ConsumerTracing
+{
+    public const string SourceName = "LogCluster.Consumer";
+    private static readonly ActivitySource _source = new(SourceName);
+
+    /// <summary>The producer's context from the record's headers, or default when it carries none (or a malformed one).</summary>
+    public static ActivityContext ProducerContext(IReadOnlyList<RecordHeader> headers)
+    {
+        var traceParent = Header(headers, "traceparent");
+        return traceParent is not null && ActivityContext.TryParse(traceParent, Header(headers, "tracestate"), isRemote: true, out var context)
+            ? context
+            : default;
+    }
+
+    public static void Received(ActivityContext producer, TopicPartition partition, long offset, string? groupId)
+    {
+        using var activity = _source.StartActivity($"{partition.Topic} receive", ActivityKind.Consumer, producer);
+        if (activity is null)
+        {
+            return;
+        }
+        activity.SetTag("messaging.system", "logcluster");
+        activity.SetTag("messaging.operation.type", "receive");
+        activity.SetTag("messaging.destination.name", partition.Topic);
+        activity.SetTag("messaging.destination.partition.id", partition.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        activity.SetTag("messaging.kafka.offset", offset);
+        if (groupId is not null)
+        {
+            activity.SetTag("messaging.consumer.group.name", groupId);
+        }
+    }
+
+    private static string? Header(IReadOnlyList<RecordHeader> headers, string key)
+    {
+        foreach (var header in headers)
+        {
+            if (header.Key == key && header.Value is { } value)
+            {
+                return Encoding.UTF8.GetString(value);
+            }
+        }
+        return null;
+    }
+}
