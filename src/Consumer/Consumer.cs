@@ -27,6 +27,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly TimeProvider _time;
     private readonly ConsumerMetrics _metrics;
     private FetchedChunk? _current;
+    private LogClusterException? _pendingError;
     private int _disposed;
 
     public Consumer(ConsumerConfig config, IDeserializer<TKey> keys, IDeserializer<TValue> values, RebalanceHandlers<TKey, TValue> handlers, TimeProvider time)
@@ -120,12 +121,50 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public async Task<ConsumeResult<TKey, TValue>> ConsumeAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (Interlocked.Exchange(ref _pendingError, null) is { } pending)
+        {
+            throw pending;
+        }
         while (true)
         {
             // Taken before applying: an assignment that arrives after this wakes the wait below.
             var assignmentChanged = _membership?.Changed;
             await ApplyGroupAssignmentAsync(cancellationToken).ConfigureAwait(false);
             AutoCommitIfDue();
+            if (TryTakeBuffered() is { } result)
+            {
+                return result;
+            }
+            // Wake for records, or for a new assignment from the group.
+            var readable = _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
+            await Task.WhenAny(readable, assignmentChanged ?? readable).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    public async Task<IReadOnlyList<ConsumeResult<TKey, TValue>>> ConsumeBatchAsync(CancellationToken cancellationToken = default)
+    {
+        var batch = new List<ConsumeResult<TKey, TValue>> { await ConsumeAsync(cancellationToken).ConfigureAwait(false) };
+        try
+        {
+            while (batch.Count < _config.MaxPollRecords && TryTakeBuffered() is { } next)
+            {
+                batch.Add(next);
+            }
+        }
+        catch (LogClusterException e)
+        {
+            // The records before it are handed out now; the error comes with the next call, as Consume would throw it.
+            _pendingError = e;
+        }
+        return batch;
+    }
+
+    /// <summary>The next record already fetched, or null when none is buffered; throws the error a chunk carries.</summary>
+    private ConsumeResult<TKey, TValue>? TryTakeBuffered()
+    {
+        while (true)
+        {
             if (_current is { } chunk && TryTake(chunk) is { } result)
             {
                 return result;
@@ -133,11 +172,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             _current = null;
             if (!_chunks.Reader.TryRead(out var next))
             {
-                // Wake for records, or for a new assignment from the group.
-                var readable = _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
-                await Task.WhenAny(readable, assignmentChanged ?? readable).ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-                continue;
+                return null;
             }
             lock (_assignment.Lock)
             {

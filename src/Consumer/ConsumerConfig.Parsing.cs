@@ -42,6 +42,8 @@ public sealed partial record ConsumerConfig
             c => Format(c.FetchMaxBytes)),
         new("max.partition.fetch.bytes", (c, k, v) => c with { MaxPartitionFetchBytes = ParseInt32(k, v, min: 1024) },
             c => Format(c.MaxPartitionFetchBytes)),
+        new("max.poll.records", (c, k, v) => c with { MaxPollRecords = ParseInt32(k, v, min: 1) },
+            c => Format(c.MaxPollRecords)),
         new("request.timeout.ms", (c, k, v) => c with { RequestTimeout = ParseMilliseconds(k, v, min: 1) },
             c => FormatMilliseconds(c.RequestTimeout)),
         new("retry.backoff.ms", (c, k, v) => c with { RetryBackoff = ParseMilliseconds(k, v, min: 1) },

@@ -49,6 +49,9 @@ public sealed partial record ConsumerConfig
     /// <summary><c>max.partition.fetch.bytes</c>: soft cap per partition in one fetch response.</summary>
     public int MaxPartitionFetchBytes { get; init; } = 1_048_576;
 
+    /// <summary><c>max.poll.records</c>: the most records one <c>ConsumeBatchAsync</c> returns.</summary>
+    public int MaxPollRecords { get; init; } = 500;
+
     /// <summary><c>request.timeout.ms</c>: how long a fetch or lookup may take beyond fetch.max.wait.ms before it is retried.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -61,6 +61,12 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable, IDisposable
     /// <summary>The next record, waiting as long as it takes or until cancelled.</summary>
     Task<ConsumeResult<TKey, TValue>> ConsumeAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The next records: waits for one, then adds what is already fetched, up to <c>max.poll.records</c> (Kafka's
+    /// poll). Cheaper per record than <see cref="ConsumeAsync"/> for a consumer that processes in batches.
+    /// </summary>
+    Task<IReadOnlyList<ConsumeResult<TKey, TValue>>> ConsumeBatchAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Every record from now on, until cancelled.</summary>
     IAsyncEnumerable<ConsumeResult<TKey, TValue>> ReadAllAsync(CancellationToken cancellationToken = default);
 }

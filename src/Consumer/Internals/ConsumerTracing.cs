@@ -18,6 +18,10 @@ internal static class ConsumerTracing
     /// <summary>The producer's context from the record's headers, or default when it carries none (or a malformed one).</summary>
     public static ActivityContext ProducerContext(IReadOnlyList<RecordHeader> headers)
     {
+        if (headers.Count == 0)
+        {
+            return default;
+        }
         var traceParent = Header(headers, "traceparent");
         return traceParent is not null && ActivityContext.TryParse(traceParent, Header(headers, "tracestate"), isRemote: true, out var context)
             ? context
@@ -26,6 +30,11 @@ internal static class ConsumerTracing
 
     public static void Received(ActivityContext producer, TopicPartition partition, long offset, string? groupId)
     {
+        if (!_source.HasListeners())
+        {
+            // The common case, per record: not even the span's name is built.
+            return;
+        }
         using var activity = _source.StartActivity($"{partition.Topic} receive", ActivityKind.Consumer, producer);
         if (activity is null)
         {

@@ -91,6 +91,25 @@ public sealed class ConsumerTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         Assert.Equal(Enumerable.Range(7, 93).Select(i => (long)i), await ReadAsync(consumer, 93));
     }
 
+    [Fact]
+    public async Task ConsumeBatch_MaxPollRecords_BoundsEachBatchAndKeepsOffsetOrder()
+    {
+        const string Topic = "consumer-batches";
+        await fixture.Client.CreateTopicAsync(Topic);
+        await ProduceAsync(Topic, 100, partitions: 1);
+        await using var consumer = new ConsumerBuilder<byte[]?, byte[]>(Config with { MaxPollRecords = 30 }).Build();
+        consumer.Assign([new TopicPartitionOffset(Topic, 0, Offsets.Beginning)]);
+
+        var batches = new List<IReadOnlyList<ConsumeResult<byte[]?, byte[]>>>();
+        while (batches.Sum(b => b.Count) < 100)
+        {
+            batches.Add(await consumer.ConsumeBatchAsync().WaitAsync(_testTimeout));
+        }
+
+        Assert.All(batches, b => Assert.InRange(b.Count, 1, 30));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (long)i), batches.SelectMany(b => b).Select(r => r.Offset));
+    }
+
     [Theory]
     [InlineData(AutoOffsetReset.Earliest, 0L)]
     [InlineData(AutoOffsetReset.Latest, 20L)]
