@@ -18,6 +18,7 @@ namespace LogCluster.Consumer.Internals;
 internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ChannelWriter<FetchedChunk> chunks, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
 {
     private readonly Dictionary<NodeAddress, Task> _inFlight = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _refreshing = new(StringComparer.Ordinal);
     private Task _committedLookup = Task.CompletedTask;
     private TaskCompletionSource _wake = NewWake();
 
@@ -175,8 +176,13 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         return layout is not null && partition.Partition < layout.PartitionCount ? layout.Leaders[partition.Partition] : null;
     }
 
+    /// <summary>One refresh per topic at a time, however many of its partitions ask.</summary>
     private async Task RefreshAsync(string topic)
     {
+        if (!_refreshing.TryAdd(topic, 0))
+        {
+            return;
+        }
         try
         {
             metadata.Invalidate(topic);
@@ -186,6 +192,10 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         catch (Exception e) when (e is LogClusterException or RpcException or OperationCanceledException)
         {
             // Unknown topic or no node reachable: the partitions wait and the next look asks again.
+        }
+        finally
+        {
+            _refreshing.TryRemove(topic, out _);
         }
     }
 
