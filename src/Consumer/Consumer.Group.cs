@@ -12,7 +12,9 @@ internal sealed partial class Consumer<TKey, TValue>
     private GroupMembership? _membership;
     private CancellationTokenSource? _membershipStop;
     private Task _membershipLoop = Task.CompletedTask;
+    private readonly SemaphoreSlim _commits = new(1, 1);
     private IReadOnlySet<TopicPartition>? _appliedGroupAssignment;
+    private volatile IReadOnlySet<TopicPartition>? _applyingGroupAssignment;
     private long _lastAutoCommit;
 
     public IReadOnlyList<string> Subscription { get; private set; } = [];
@@ -28,7 +30,7 @@ internal sealed partial class Consumer<TKey, TValue>
         Unsubscribe();
         Subscription = subscription;
         _membershipStop = new CancellationTokenSource();
-        _membership = new GroupMembership(group, _config, subscription, () => Assignment, _time);
+        _membership = new GroupMembership(group, _config, subscription, OwnedByThisMember, _time);
         var membership = _membership;
         var stop = _membershipStop.Token;
         _membershipLoop = Task.Run(() => membership.RunAsync(stop));
@@ -40,9 +42,9 @@ internal sealed partial class Consumer<TKey, TValue>
         {
             return;
         }
+        RevokeAllAsync().GetAwaiter().GetResult();
         LeaveGroupAsync().GetAwaiter().GetResult();
         Subscription = [];
-        SetAssignment([]);
     }
 
     public void Commit() => CommitAsync().GetAwaiter().GetResult();
@@ -66,7 +68,17 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_config.RequestTimeout);
-        var response = await group.CallAsync((client, options) => client.OffsetCommitAsync(request, options).ResponseAsync, r => r.ErrorCode, timeout.Token).ConfigureAwait(false);
+        OffsetCommitResponse response;
+        // One commit at a time, in call order: an older commit must not land after a newer one.
+        await _commits.WaitAsync(timeout.Token).ConfigureAwait(false);
+        try
+        {
+            response = await group.CallAsync((client, options) => client.OffsetCommitAsync(request, options).ResponseAsync, r => r.ErrorCode, timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _commits.Release();
+        }
         if (response.ErrorCode != ErrorCode.None)
         {
             throw new LogClusterException(response.ErrorCode, $"group '{group.GroupId}' did not store the commit: {response.ErrorMessage}");
@@ -97,31 +109,77 @@ internal sealed partial class Consumer<TKey, TValue>
     /// enable.auto.commit), announced to the revoked handler, and released; new ones start at the committed
     /// offsets and are announced to the assigned handler. Then the coordinator hears at once.
     /// </summary>
-    private async Task ApplyGroupAssignmentAsync(CancellationToken cancellationToken)
+    private async Task ApplyGroupAssignmentAsync()
     {
-        if (_membership?.Assignment is not { } target || ReferenceEquals(target, _appliedGroupAssignment))
+        if (_membership is not { } membership)
         {
             return;
         }
-        var owned = Assignment;
-        var revoked = owned.Where(p => !target.Contains(p)).ToList();
-        var added = target.Where(p => !owned.Contains(p)).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList();
-        if (revoked.Count > 0)
+        if (membership.TakeLost())
         {
-            if (_config.EnableAutoCommit)
+            // The coordinator forgot this member: its partitions may be read by another already. No commit (it
+            // would be refused); the revoked handler hears of them, as Kafka's onPartitionsLost defaults to.
+            var lost = Assignment;
+            SetAssignment([]);
+            _appliedGroupAssignment = null;
+            if (lost.Count > 0)
             {
-                await CommitQuietlyAsync(Positions().Where(p => revoked.Contains(p.TopicPartition)), cancellationToken).ConfigureAwait(false);
+                _handlers.Revoked?.Invoke(this, lost);
             }
-            _handlers.Revoked?.Invoke(this, revoked);
         }
-        SetAssignment(target.Select(p => new TopicPartitionOffset(p, Offsets.Unset)));
-        _appliedGroupAssignment = target;
-        _metrics.Rebalanced();
-        if (added.Count > 0)
+        if (membership.Assignment is not { } target || ReferenceEquals(target, _appliedGroupAssignment))
         {
-            _handlers.Assigned?.Invoke(this, added);
+            return;
         }
-        _membership.BeatNow();
+        // Reported as owned while it is being applied, so the coordinator gives none of it to another member.
+        _applyingGroupAssignment = target;
+        try
+        {
+            var owned = Assignment;
+            var revoked = owned.Where(p => !target.Contains(p)).ToList();
+            var added = target.Where(p => !owned.Contains(p)).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList();
+            if (revoked.Count > 0)
+            {
+                // Not the caller's token: a short Consume timeout must not release a partition uncommitted.
+                if (_config.EnableAutoCommit)
+                {
+                    await CommitQuietlyAsync(Positions().Where(p => revoked.Contains(p.TopicPartition)), CancellationToken.None).ConfigureAwait(false);
+                }
+                _handlers.Revoked?.Invoke(this, revoked);
+            }
+            SetAssignment(target.Select(p => new TopicPartitionOffset(p, Offsets.Unset)));
+            _appliedGroupAssignment = target;
+            _metrics.Rebalanced();
+            if (added.Count > 0)
+            {
+                _handlers.Assigned?.Invoke(this, added);
+            }
+        }
+        finally
+        {
+            _applyingGroupAssignment = null;
+        }
+        membership.BeatNow();
+    }
+
+    /// <summary>What the heartbeat reports as owned: the partitions read now, and an assignment being applied.</summary>
+    private IReadOnlyCollection<TopicPartition> OwnedByThisMember() =>
+        _applyingGroupAssignment is { } applying ? [.. Assignment, .. applying] : Assignment;
+
+    /// <summary>Before leaving: commit the positions (with enable.auto.commit) and tell the revoked handler, as a rebalance would.</summary>
+    private async Task RevokeAllAsync()
+    {
+        var owned = Assignment;
+        if (owned.Count == 0)
+        {
+            return;
+        }
+        if (_config.EnableAutoCommit)
+        {
+            await CommitQuietlyAsync(Positions(), CancellationToken.None).ConfigureAwait(false);
+        }
+        _handlers.Revoked?.Invoke(this, owned);
+        SetAssignment([]);
     }
 
     private void AutoCommitIfDue()
@@ -142,7 +200,7 @@ internal sealed partial class Consumer<TKey, TValue>
         {
             await CommitAsync(offsets.ToList(), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is LogClusterException or OperationCanceledException)
+        catch (Exception e) when (e is LogClusterException or OperationCanceledException or ObjectDisposedException)
         {
             // Retried by the next auto commit; records after the last stored commit are read again after a move.
         }
@@ -159,7 +217,11 @@ internal sealed partial class Consumer<TKey, TValue>
 
     private async Task CloseGroupAsync()
     {
-        if (_group is not null && _config.EnableAutoCommit)
+        if (_membership is not null)
+        {
+            await RevokeAllAsync().ConfigureAwait(false);
+        }
+        else if (_group is not null && _config.EnableAutoCommit)
         {
             await CommitQuietlyAsync(Positions(), CancellationToken.None).ConfigureAwait(false);
         }
@@ -177,9 +239,9 @@ internal sealed partial class Consumer<TKey, TValue>
         {
             await _membershipLoop.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The heartbeat loop ends by cancellation.
+            // The heartbeat loop ends by cancellation; whatever else ended it, leaving comes next.
         }
         using var timeout = new CancellationTokenSource(_config.RequestTimeout);
         try

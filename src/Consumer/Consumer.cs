@@ -79,8 +79,12 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 _assignment.Partitions[partition] = offset == Offsets.Unset && previous.TryGetValue(partition, out var kept) ? kept : new PartitionState(partition, offset);
             }
+            // A chunk of a partition that stays is still being handed out: dropping it would skip its rest.
+            if (_current is { } current && !_assignment.IsCurrent(current))
+            {
+                _current = null;
+            }
         }
-        _current = null;
         _fetcher.Wake();
     }
 
@@ -129,7 +133,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         {
             // Taken before applying: an assignment that arrives after this wakes the wait below.
             var assignmentChanged = _membership?.Changed;
-            await ApplyGroupAssignmentAsync(cancellationToken).ConfigureAwait(false);
+            await ApplyGroupAssignmentAsync().ConfigureAwait(false);
             AutoCommitIfDue();
             if (TryTakeBuffered() is { } result)
             {
@@ -293,7 +297,14 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         {
             return;
         }
-        await CloseGroupAsync().ConfigureAwait(false);
+        try
+        {
+            await CloseGroupAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Closing goes on whatever leaving the group met: the fetcher must stop and the resources go.
+        }
         await _closing.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -305,6 +316,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             // The fetch loop ends by cancellation.
         }
         _closing.Dispose();
+        _commits.Dispose();
         _metrics.Dispose();
         _metadata.Dispose();
     }

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Grpc.Core;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Protocol;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
 
@@ -44,7 +45,9 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
             var delay = nextBackoff == long.MaxValue ? config.FetchMaxWait : time.GetElapsedTime(now, nextBackoff);
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(closing);
             var timer = Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, time, sleep.Token);
-            var done = await Task.WhenAny(_inFlight.Values.Append(wake.Task).Append(timer).Append(_committedLookup)).ConfigureAwait(false);
+            // A finished lookup must not be waited on: it would end every wait at once and spin the loop.
+            var waits = _inFlight.Values.Append(wake.Task).Append(timer);
+            var done = await Task.WhenAny(_committedLookup.IsCompleted ? waits : waits.Append(_committedLookup)).ConfigureAwait(false);
             await sleep.CancelAsync().ConfigureAwait(false);
             foreach (var finished in _inFlight.Where(f => f.Value.IsCompleted).Select(f => f.Key).ToList())
             {
@@ -154,6 +157,18 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         {
             // Closing.
         }
+        catch (LogClusterException e)
+        {
+            // The group cannot be served (an invalid group.id, say): Consume throws it, and the lookup waits a backoff.
+            lock (assignment.Lock)
+            {
+                foreach (var (state, generation) in partitions.Where(p => p.State.Generation == p.Generation))
+                {
+                    Queue(new FetchedChunk(state, generation, [], e));
+                    state.BackoffUntil = BackoffEnd();
+                }
+            }
+        }
         finally
         {
             lock (assignment.Lock)
@@ -240,10 +255,11 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                 }
             }
         }
-        catch (RpcException e) when (!closing.IsCancellationRequested)
+        catch (Exception e) when (e is RpcException or ObjectDisposedException && !closing.IsCancellationRequested)
         {
-            // The node is gone or slow: ask the cluster who leads now, and try again after the backoff.
-            if (e.StatusCode == StatusCode.DeadlineExceeded)
+            // The node is gone or slow, or its channel was reset under the call: ask the cluster who leads now,
+            // and try again after the backoff.
+            if (e is RpcException { StatusCode: StatusCode.DeadlineExceeded })
             {
                 metadata.ResetChannel(node);
             }
@@ -354,8 +370,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
     private void Retry(PartitionState state, ErrorCode error, string message = "")
     {
         state.BackoffUntil = BackoffEnd();
-        if (error is ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch or ErrorCode.LeaderNotAvailable
-            or ErrorCode.UnknownTopicOrPartition or ErrorCode.NetworkException or ErrorCode.RequestTimedOut)
+        if (error.IsRetriable())
         {
             metadata.Invalidate(state.Partition.Topic);
             return;

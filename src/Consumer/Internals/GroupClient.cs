@@ -12,7 +12,10 @@ namespace LogCluster.Consumer.Internals;
 /// </summary>
 internal sealed class GroupClient(string groupId, ConsumerConfig config, ClusterMetadata metadata, TimeProvider time)
 {
-    private (string Host, int Port)? _coordinator;
+    /// <summary>The coordinator found last, or null: several threads call (heartbeats, commits, lookups).</summary>
+    private volatile Coordinator? _coordinator;
+
+    private sealed record Coordinator(string Host, int Port);
 
     public string GroupId { get; } = groupId;
 
@@ -23,7 +26,9 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var (host, port) = _coordinator ??= await FindAsync(cancellationToken).ConfigureAwait(false);
+                var coordinator = _coordinator ?? await FindAsync(cancellationToken).ConfigureAwait(false);
+                _coordinator = coordinator;
+                var (host, port) = coordinator;
                 var options = new CallOptions(deadline: time.GetUtcNow().UtcDateTime + config.RequestTimeout, cancellationToken: cancellationToken);
                 var response = await call(new GroupService.GroupServiceClient(metadata.Channel(host, port)), options).ConfigureAwait(false);
                 if (errorOf(response) is not (ErrorCode.NotCoordinator or ErrorCode.CoordinatorNotAvailable or ErrorCode.CoordinatorLoadInProgress))
@@ -32,8 +37,14 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
                 }
                 _coordinator = null;
             }
-            catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (cancellationToken.IsCancellationRequested)
             {
+                // The caller gave up: say so as an awaited call does, not as a transport failure.
+                throw new OperationCanceledException("the group call was cancelled", e, cancellationToken);
+            }
+            catch (Exception e) when (e is RpcException or ObjectDisposedException)
+            {
+                // The coordinator moved or its connection was reset (a disposed channel): find it again.
                 _coordinator = null;
             }
             catch (LogClusterException e) when (e.IsRetriable && !cancellationToken.IsCancellationRequested)
@@ -44,7 +55,7 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
         }
     }
 
-    private async Task<(string Host, int Port)> FindAsync(CancellationToken cancellationToken)
+    private async Task<Coordinator> FindAsync(CancellationToken cancellationToken)
     {
         var response = await metadata.AskAnyChannelAsync(
             $"a coordinator lookup for group '{GroupId}'",
@@ -54,6 +65,6 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
         {
             throw new LogClusterException(response.ErrorCode, $"group '{GroupId}': {response.ErrorMessage}");
         }
-        return (response.Host, response.Port);
+        return new Coordinator(response.Host, response.Port);
     }
 }

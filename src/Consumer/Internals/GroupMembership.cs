@@ -1,4 +1,3 @@
-using LogCluster.Client;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.Consumer.Internals;
@@ -17,6 +16,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
     private HashSet<TopicPartition>? _assignment;
     private string _memberId = "";
     private int _memberEpoch;
+    private bool _lost;
 
     /// <summary>Completes when a new assignment arrived.</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
@@ -44,6 +44,20 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
         }
     }
 
+    /// <summary>
+    /// Whether the coordinator forgot this member (its session expired, or the coordinator moved) since the
+    /// last call: its partitions may be another member's already, so they are dropped without a commit. Clears it.
+    /// </summary>
+    public bool TakeLost()
+    {
+        lock (_lock)
+        {
+            var lost = _lost;
+            _lost = false;
+            return lost;
+        }
+    }
+
     /// <summary>Heartbeat at once (the consumer released or took partitions).</summary>
     public void BeatNow() => Volatile.Read(ref _beatNow).TrySetResult();
 
@@ -64,9 +78,10 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
                     continue;
                 }
             }
-            catch (Exception e) when (e is OperationCanceledException or LogClusterException && !stopping.IsCancellationRequested)
+            catch (Exception e) when (!stopping.IsCancellationRequested && e is not OutOfMemoryException)
             {
-                // A heartbeat that could not be sent: the next one tries again; the session is the bound.
+                // A heartbeat that could not be sent, whatever the reason: the next one tries again, and the
+                // loop must outlive it, or the member would keep reading partitions its session has lost.
             }
             if (beatNow.Task.IsCompleted)
             {
@@ -92,6 +107,14 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
     private ConsumerGroupHeartbeatRequest Request()
     {
         var (memberId, epoch) = Member;
+        // Owned: what the consumer reads or is applying, and what it was given and may start reading at any
+        // moment. Nothing once lost: those partitions are not this member's to hand over.
+        var reading = owned();
+        HashSet<TopicPartition> holds;
+        lock (_lock)
+        {
+            holds = _lost ? [] : [.. reading, .. _assignment ?? []];
+        }
         var request = new ConsumerGroupHeartbeatRequest
         {
             GroupId = group.GroupId,
@@ -101,7 +124,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             SessionTimeoutMs = (int)config.SessionTimeout.TotalMilliseconds,
         };
         request.SubscribedTopics.Add(topics);
-        foreach (var topic in owned().GroupBy(p => p.Topic))
+        foreach (var topic in holds.GroupBy(p => p.Topic))
         {
             var partitions = new TopicPartitions { Topic = topic.Key };
             partitions.Partitions.Add(topic.Select(p => p.Partition));
@@ -120,6 +143,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             if (rejoin)
             {
                 (_memberId, _memberEpoch) = ("", 0);
+                _lost = true;
                 assignment = [];
             }
             else if (response.ErrorCode != ErrorCode.None)

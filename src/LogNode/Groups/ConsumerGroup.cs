@@ -46,6 +46,10 @@ internal sealed class ConsumerGroup(int offsetsLeaderEpoch, TimeProvider time)
 
     public bool IsMember(string memberId) => _members.ContainsKey(memberId);
 
+    /// <summary>Whether the member holds the partition now (reported owning it, or was just given it): only then may it commit for it.</summary>
+    public bool Holds(string memberId, string topic, int partition) =>
+        _members.TryGetValue(memberId, out var member) && member.Holds.Contains((topic, partition));
+
     /// <summary>Handles one heartbeat; <paramref name="partitionCount"/> gives a topic's partition count, or null if it does not exist.</summary>
     public ConsumerGroupHeartbeatResponse Heartbeat(ConsumerGroupHeartbeatRequest request, Func<string, int?> partitionCount)
     {

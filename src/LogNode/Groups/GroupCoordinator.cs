@@ -17,6 +17,7 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
     private const int CommitTimeoutMs = 10_000;
     private readonly ConcurrentDictionary<int, CommittedOffsets> _offsets = new();
     private readonly ConcurrentDictionary<string, ConsumerGroup> _groups = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, SemaphoreSlim> _commitOrder = new();
 
     public ConsumerGroupHeartbeatResponse Heartbeat(ConsumerGroupHeartbeatRequest request)
     {
@@ -38,21 +39,51 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
         {
             return new OffsetCommitResponse { ErrorCode = ErrorCode.NotCoordinator, ErrorMessage = NotCoordinator(request.GroupId) };
         }
-        var group = Group(request.GroupId, epoch);
+        if (Refusal(Group(request.GroupId, epoch), request) is { } refused)
+        {
+            return refused;
+        }
+        // Commits of one partition are appended and applied one at a time, so memory ends as the log does.
+        var order = _commitOrder.GetOrAdd(partition, _ => new SemaphoreSlim(1, 1));
+        await order.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return await AppendAsync(request, partition, offsets).ConfigureAwait(false);
+        }
+        finally
+        {
+            order.Release();
+        }
+    }
+
+    /// <summary>
+    /// Why the group refuses this commit, or null: a member commits only partitions it holds (so one whose
+    /// session expired cannot move an offset under the partition's new owner); a consumer that assigns itself
+    /// commits only while the group has no members.
+    /// </summary>
+    private static OffsetCommitResponse? Refusal(ConsumerGroup group, OffsetCommitRequest request)
+    {
         lock (group)
         {
-            // A member commits as a member; a consumer that assigns itself may commit only while nobody is a member.
-            if (request.MemberId.Length > 0 ? !group.IsMember(request.MemberId) : group.HasMembers)
+            if (request.MemberId.Length == 0)
             {
-                return new OffsetCommitResponse
-                {
-                    ErrorCode = ErrorCode.UnknownMemberId,
-                    ErrorMessage = request.MemberId.Length > 0
-                        ? $"member {request.MemberId} is not in group {request.GroupId}: its partitions may be someone else's now"
-                        : $"group {request.GroupId} has members; only they may commit",
-                };
+                return group.HasMembers
+                    ? new OffsetCommitResponse { ErrorCode = ErrorCode.UnknownMemberId, ErrorMessage = $"group {request.GroupId} has members; only they may commit" }
+                    : null;
             }
+            if (!group.IsMember(request.MemberId))
+            {
+                return new OffsetCommitResponse { ErrorCode = ErrorCode.UnknownMemberId, ErrorMessage = $"member {request.MemberId} is not in group {request.GroupId}: its partitions may be someone else's now" };
+            }
+            var foreign = request.Partitions.FirstOrDefault(p => !group.Holds(request.MemberId, p.Topic, p.Partition));
+            return foreign is null
+                ? null
+                : new OffsetCommitResponse { ErrorCode = ErrorCode.FencedMemberEpoch, ErrorMessage = $"{foreign.Topic}-{foreign.Partition} is not assigned to member {request.MemberId}" };
         }
+    }
+
+    private async Task<OffsetCommitResponse> AppendAsync(OffsetCommitRequest request, int partition, CommittedOffsets offsets)
+    {
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var append = new ProduceRequest { CorrelationId = 0, Acks = Acks.All, TimeoutMs = CommitTimeoutMs };
         append.Batches.Add(new PartitionBatch

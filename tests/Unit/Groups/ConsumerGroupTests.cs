@@ -73,6 +73,17 @@ public sealed class ConsumerGroupTests
     }
 
     [Fact]
+    public void Holds_OnlyWhatTheMemberWasGivenOrReportsOwning()
+    {
+        var first = Beat("", 0);
+        var second = Beat("", 0);
+
+        Assert.True(_group.Holds(first.MemberId, Topic, 0));
+        Assert.False(_group.Holds(second.MemberId, Topic, 0));
+        Assert.False(_group.Holds("stranger", Topic, 0));
+    }
+
+    [Fact]
     public void Heartbeat_EpochNewerThanGiven_Fenced()
     {
         var member = Beat("", 0);
