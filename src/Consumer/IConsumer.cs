@@ -63,7 +63,7 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The next records: waits for one, then adds what is already fetched, up to <c>max.poll.records</c> (Kafka's
-    /// poll). Cheaper per record than <see cref="ConsumeAsync"/> for a consumer that processes in batches.
+    /// poll), for a consumer that processes in batches.
     /// </summary>
     Task<IReadOnlyList<ConsumeResult<TKey, TValue>>> ConsumeBatchAsync(CancellationToken cancellationToken = default);
 
