@@ -14,7 +14,6 @@ internal sealed partial class Consumer<TKey, TValue>
     private Task _membershipLoop = Task.CompletedTask;
     private readonly SemaphoreSlim _commits = new(1, 1);
     private IReadOnlySet<TopicPartition>? _appliedGroupAssignment;
-    private volatile IReadOnlySet<TopicPartition>? _applyingGroupAssignment;
     private long _lastAutoCommit;
 
     public IReadOnlyList<string> Subscription { get; private set; } = [];
@@ -30,7 +29,7 @@ internal sealed partial class Consumer<TKey, TValue>
         Unsubscribe();
         Subscription = subscription;
         _membershipStop = new CancellationTokenSource();
-        _membership = new GroupMembership(group, _config, subscription, OwnedByThisMember, _time);
+        _membership = new GroupMembership(group, _config, subscription, () => Assignment, _time);
         var membership = _membership;
         var stop = _membershipStop.Token;
         _membershipLoop = Task.Run(() => membership.RunAsync(stop));
@@ -127,44 +126,34 @@ internal sealed partial class Consumer<TKey, TValue>
                 _handlers.Revoked?.Invoke(this, lost);
             }
         }
-        if (membership.Assignment is not { } target || ReferenceEquals(target, _appliedGroupAssignment))
+        // Until Applied, the membership reports this assignment as held, so none of it goes to another member mid-apply.
+        var (latest, number) = membership.Latest;
+        if (latest is not { } target || ReferenceEquals(target, _appliedGroupAssignment))
         {
             return;
         }
-        // Reported as owned while it is being applied, so the coordinator gives none of it to another member.
-        _applyingGroupAssignment = target;
-        try
+        var owned = Assignment;
+        var revoked = owned.Where(p => !target.Contains(p)).ToList();
+        var added = target.Where(p => !owned.Contains(p)).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList();
+        if (revoked.Count > 0)
         {
-            var owned = Assignment;
-            var revoked = owned.Where(p => !target.Contains(p)).ToList();
-            var added = target.Where(p => !owned.Contains(p)).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList();
-            if (revoked.Count > 0)
+            // Not the caller's token: a short Consume timeout must not release a partition uncommitted.
+            if (_config.EnableAutoCommit)
             {
-                // Not the caller's token: a short Consume timeout must not release a partition uncommitted.
-                if (_config.EnableAutoCommit)
-                {
-                    await CommitQuietlyAsync(Positions().Where(p => revoked.Contains(p.TopicPartition)), CancellationToken.None).ConfigureAwait(false);
-                }
-                _handlers.Revoked?.Invoke(this, revoked);
+                await CommitQuietlyAsync(Positions().Where(p => revoked.Contains(p.TopicPartition)), CancellationToken.None).ConfigureAwait(false);
             }
-            SetAssignment(target.Select(p => new TopicPartitionOffset(p, Offsets.Unset)));
-            _appliedGroupAssignment = target;
-            _metrics.Rebalanced();
-            if (added.Count > 0)
-            {
-                _handlers.Assigned?.Invoke(this, added);
-            }
+            _handlers.Revoked?.Invoke(this, revoked);
         }
-        finally
-        {
-            _applyingGroupAssignment = null;
-        }
+        SetAssignment(target.Select(p => new TopicPartitionOffset(p, Offsets.Unset)));
+        _appliedGroupAssignment = target;
+        membership.Applied(number);
         membership.BeatNow();
+        _metrics.Rebalanced();
+        if (added.Count > 0)
+        {
+            _handlers.Assigned?.Invoke(this, added);
+        }
     }
-
-    /// <summary>What the heartbeat reports as owned: the partitions read now, and an assignment being applied.</summary>
-    private IReadOnlyCollection<TopicPartition> OwnedByThisMember() =>
-        _applyingGroupAssignment is { } applying ? [.. Assignment, .. applying] : Assignment;
 
     /// <summary>Before leaving: commit the positions (with enable.auto.commit) and tell the revoked handler, as a rebalance would.</summary>
     private async Task RevokeAllAsync()

@@ -14,6 +14,8 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
     private TaskCompletionSource _changed = NewSignal();
     private TaskCompletionSource _beatNow = NewSignal();
     private HashSet<TopicPartition>? _assignment;
+    private long _received;
+    private readonly SortedDictionary<long, HashSet<TopicPartition>> _unapplied = [];
     private string _memberId = "";
     private int _memberEpoch;
     private bool _lost;
@@ -21,14 +23,26 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
     /// <summary>Completes when a new assignment arrived.</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
 
-    /// <summary>The latest assignment, or null before the first one.</summary>
-    public IReadOnlySet<TopicPartition>? Assignment
+    /// <summary>The latest assignment (null before the first one) and its number, for <see cref="Applied"/>.</summary>
+    public (IReadOnlySet<TopicPartition>? Assignment, long Number) Latest
     {
         get
         {
             lock (_lock)
             {
-                return _assignment;
+                return (_assignment, _received);
+            }
+        }
+    }
+
+    /// <summary>The consumer applied assignment <paramref name="number"/>: it and the ones before stop counting as held.</summary>
+    public void Applied(long number)
+    {
+        lock (_lock)
+        {
+            foreach (var key in _unapplied.Keys.Where(k => k <= number).ToList())
+            {
+                _unapplied.Remove(key);
             }
         }
     }
@@ -107,13 +121,13 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
     private ConsumerGroupHeartbeatRequest Request()
     {
         var (memberId, epoch) = Member;
-        // Owned: what the consumer reads or is applying, and what it was given and may start reading at any
-        // moment. Nothing once lost: those partitions are not this member's to hand over.
+        // Owned: what the consumer reads, and every assignment it was given and has not applied yet (it may be
+        // applying one now). Nothing once lost: those partitions are not this member's to hand over.
         var reading = owned();
         HashSet<TopicPartition> holds;
         lock (_lock)
         {
-            holds = _lost ? [] : [.. reading, .. _assignment ?? []];
+            holds = _lost ? [] : [.. reading, .. _unapplied.Values.SelectMany(a => a)];
         }
         var request = new ConsumerGroupHeartbeatRequest
         {
@@ -144,6 +158,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             {
                 (_memberId, _memberEpoch) = ("", 0);
                 _lost = true;
+                _unapplied.Clear();
                 assignment = [];
             }
             else if (response.ErrorCode != ErrorCode.None)
@@ -160,6 +175,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
                 return rejoin;
             }
             _assignment = assignment;
+            _unapplied[++_received] = assignment;
         }
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
         return rejoin;
