@@ -87,20 +87,10 @@ internal sealed partial class Consumer<TKey, TValue>
     public IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<TopicPartition> partitions, TimeSpan timeout)
     {
         var group = _group ?? throw new InvalidOperationException("committed offsets need group.id");
-        var request = new OffsetFetchRequest { GroupId = group.GroupId };
-        foreach (var topic in partitions.GroupBy(p => p.Topic))
-        {
-            var wanted = new TopicPartitions { Topic = topic.Key };
-            wanted.Partitions.Add(topic.Select(p => p.Partition));
-            request.Partitions.Add(wanted);
-        }
+        var wanted = partitions.ToList();
         using var wait = new CancellationTokenSource(timeout);
-        var response = group.CallAsync((client, options) => client.OffsetFetchAsync(request, options).ResponseAsync, r => r.ErrorCode, wait.Token).GetAwaiter().GetResult();
-        if (response.ErrorCode != ErrorCode.None)
-        {
-            throw new LogClusterException(response.ErrorCode, $"group '{group.GroupId}': {response.ErrorMessage}");
-        }
-        return [.. response.Partitions.Select(p => new TopicPartitionOffset(p.Topic, p.Partition, p.Offset >= 0 ? p.Offset : Offsets.Unset))];
+        var committed = group.CommittedAsync(wanted, wait.Token).GetAwaiter().GetResult();
+        return [.. wanted.Select(p => new TopicPartitionOffset(p, committed.GetValueOrDefault(p, -1) is var offset and >= 0 ? offset : Offsets.Unset))];
     }
 
     /// <summary>

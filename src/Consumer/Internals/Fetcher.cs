@@ -114,15 +114,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
     {
         try
         {
-            var request = new OffsetFetchRequest { GroupId = group!.GroupId };
-            foreach (var topic in partitions.GroupBy(p => p.State.Partition.Topic))
-            {
-                var wanted = new TopicPartitions { Topic = topic.Key };
-                wanted.Partitions.Add(topic.Select(p => p.State.Partition.Partition));
-                request.Partitions.Add(wanted);
-            }
-            var response = await group.CallAsync((client, options) => client.OffsetFetchAsync(request, options).ResponseAsync, r => r.ErrorCode, closing).ConfigureAwait(false);
-            var offsets = response.Partitions.ToDictionary(p => new TopicPartition(p.Topic, p.Partition), p => p.Offset);
+            var offsets = await group!.CommittedAsync(partitions.Select(p => p.State.Partition), closing).ConfigureAwait(false);
             lock (assignment.Lock)
             {
                 foreach (var (state, generation) in partitions)
@@ -131,12 +123,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                     {
                         continue;
                     }
-                    if (response.ErrorCode != ErrorCode.None)
-                    {
-                        Queue(new FetchedChunk(state, generation, [], new LogClusterException(response.ErrorCode, $"committed offsets of group '{group.GroupId}': {response.ErrorMessage}")));
-                        state.BackoffUntil = BackoffEnd();
-                    }
-                    else if (offsets.GetValueOrDefault(state.Partition, -1) is var offset and >= 0)
+                    if (offsets.GetValueOrDefault(state.Partition, -1) is var offset and >= 0)
                     {
                         state.Position = state.FetchOffset = offset;
                     }
@@ -159,7 +146,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         }
         catch (LogClusterException e)
         {
-            // The group cannot be served (an invalid group.id, say): Consume throws it, and the lookup waits a backoff.
+            // The group cannot be served (an invalid group.id, a refused lookup): Consume throws it, and the lookup waits a backoff.
             lock (assignment.Lock)
             {
                 foreach (var (state, generation) in partitions.Where(p => p.State.Generation == p.Generation))

@@ -55,6 +55,28 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
         }
     }
 
+    /// <summary>The group's committed offsets of these partitions (-1 where it committed none); throws when the coordinator refuses.</summary>
+    public async Task<Dictionary<TopicPartition, long>> CommittedAsync(IEnumerable<TopicPartition> partitions, CancellationToken cancellationToken)
+    {
+        var request = new OffsetFetchRequest { GroupId = GroupId };
+        request.Partitions.Add(ByTopic(partitions));
+        var response = await CallAsync((client, options) => client.OffsetFetchAsync(request, options).ResponseAsync, r => r.ErrorCode, cancellationToken).ConfigureAwait(false);
+        if (response.ErrorCode != ErrorCode.None)
+        {
+            throw new LogClusterException(response.ErrorCode, $"committed offsets of group '{GroupId}': {response.ErrorMessage}");
+        }
+        return response.Partitions.ToDictionary(p => new TopicPartition(p.Topic, p.Partition), p => p.Offset);
+    }
+
+    /// <summary>Partitions as the group protocol lists them: one entry per topic.</summary>
+    public static IEnumerable<TopicPartitions> ByTopic(IEnumerable<TopicPartition> partitions) =>
+        partitions.GroupBy(p => p.Topic).Select(topic =>
+        {
+            var entry = new TopicPartitions { Topic = topic.Key };
+            entry.Partitions.Add(topic.Select(p => p.Partition));
+            return entry;
+        });
+
     private async Task<Coordinator> FindAsync(CancellationToken cancellationToken)
     {
         var response = await metadata.AskAnyChannelAsync(

@@ -138,12 +138,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             SessionTimeoutMs = (int)config.SessionTimeout.TotalMilliseconds,
         };
         request.SubscribedTopics.Add(topics);
-        foreach (var topic in holds.GroupBy(p => p.Topic))
-        {
-            var partitions = new TopicPartitions { Topic = topic.Key };
-            partitions.Partitions.Add(topic.Select(p => p.Partition));
-            request.Owned.Add(partitions);
-        }
+        request.Owned.Add(GroupClient.ByTopic(holds));
         return request;
     }
 
