@@ -63,6 +63,15 @@ public sealed class NodeOptions
     /// <summary>Replicas of each __consumer_offsets partition, capped by the live nodes at creation (offsets.topic.replication.factor).</summary>
     public int OffsetsTopicReplicationFactor { get; set; } = 3;
 
+    /// <summary>
+    /// Address and port of the HTTP/1.1 listener serving Prometheus' <c>/metrics</c> (the gRPC listener speaks only
+    /// HTTP/2, which Prometheus does not scrape). Unset: no metrics listener.
+    /// </summary>
+    public string? MetricsListen { get; set; }
+
+    /// <summary>An OTLP collector (e.g. "http://collector:4317") to push metrics and traces to. Unset: no OTLP export.</summary>
+    public string? OtlpEndpoint { get; set; }
+
     /// <summary>Topic config defaults with Kafka's keys (segment.bytes, flush.messages, ...).</summary>
     public Dictionary<string, string> TopicDefaults { get; set; } = [];
 
@@ -81,5 +90,7 @@ public sealed class NodeOptions
         ["--election-timeout-ms"] = "Node:ElectionTimeoutMs",
         ["--offsets-topic-partitions"] = "Node:OffsetsTopicPartitions",
         ["--offsets-topic-replication-factor"] = "Node:OffsetsTopicReplicationFactor",
+        ["--metrics-listen"] = "Node:MetricsListen",
+        ["--otlp-endpoint"] = "Node:OtlpEndpoint",
     };
 }

@@ -9,8 +9,16 @@ using LogCluster.LogNode.Producers;
 using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Services;
 using LogCluster.LogNode.Storage;
+using LogCluster.LogNode.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+
+if (args is [HealthProbe.Verb, ..])
+{
+#pragma warning disable RS0030 // The probe's verdict goes to the container runtime's health log.
+    return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : "127.0.0.1:7070", Console.Out);
+#pragma warning restore RS0030
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, NodeOptions.SwitchMappings);
@@ -31,6 +39,10 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 {
     var listen = ListenAddress.Parse(options.Listen);
     kestrel.Listen(listen, o => o.Protocols = HttpProtocols.Http2);
+    if (options.MetricsListen is { } metrics)
+    {
+        kestrel.Listen(ListenAddress.Parse(metrics), o => o.Protocols = HttpProtocols.Http1);
+    }
     kestrel.Limits.MaxRequestBodySize = null;
 });
 builder.Services.AddGrpc(grpc =>
@@ -38,6 +50,8 @@ builder.Services.AddGrpc(grpc =>
     grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
     grpc.MaxSendMessageSize = null;
 });
+builder.Services.AddGrpcHealthChecks().AddCheck<NodeReadiness>("registered");
+NodeTelemetry.Add(builder.Services, options);
 builder.Services.AddSingleton(TimeProvider.System);
 var topicDefaults = TopicConfig.Default.With(options.TopicDefaults);
 builder.Services.AddSingleton(topicDefaults);
@@ -74,11 +88,19 @@ app.MapGrpcService<LogServiceEndpoint>();
 app.MapGrpcService<AdminEndpoint>();
 app.MapGrpcService<ControllerEndpoint>();
 app.MapGrpcService<GroupEndpoint>();
+app.MapGrpcHealthChecksService();
+if (options.MetricsListen is not null)
+{
+    app.MapPrometheusScrapingEndpoint();
+}
+// The gauges exist once created: before the first scrape, not at its first use.
+app.Services.GetRequiredService<NodeGauges>();
 
 // Open (and recover) the logs before accepting traffic.
 var logs = app.Services.GetRequiredService<LogManager>();
 app.Lifetime.ApplicationStarted.Register(() => _ = AnnounceWhenReadyAsync());
 await app.RunAsync();
+return 0;
 
 // The line comes once the controller has registered this process, so the node serves its partitions when it appears.
 async Task AnnounceWhenReadyAsync()

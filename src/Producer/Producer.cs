@@ -70,11 +70,12 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         byte[]? key = null, value = null;
         LogClusterException? failure = null;
         var size = 0;
+        var headers = ProducerTracing.WithTraceContext(record.Topic, record.Headers);
         try
         {
             key = Serialize(_keySerializer, record.Key, record.Topic, isKey: true);
             value = Serialize(_valueSerializer, record.Value, record.Topic, isKey: false);
-            size = EstimateSize(key, value, record.Headers);
+            size = EstimateSize(key, value, headers);
             if (size > _config.MaxRequestSize)
             {
                 failure = new LogClusterException(ErrorCode.MessageTooLarge, $"the record is about {size} bytes, larger than max.request.size ({_config.MaxRequestSize})");
@@ -85,7 +86,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
             failure = e;
         }
         var admission = new Admission(
-            new PendingRecord(key, value, record.Headers, timestamp, size, callback),
+            new PendingRecord(key, value, headers, timestamp, size, callback),
             record.Topic,
             record.Partition,
             record.DeliveryTimeout ?? _config.DeliveryTimeout,

@@ -137,6 +137,9 @@ internal sealed class PartitionReplica(PartitionLog log, int selfId)
         return proposal is null ? null : (info, proposal);
     }
 
+    /// <summary>As leader, every follower's progress (for the lag gauge); empty as follower.</summary>
+    public IReadOnlyList<FollowerProgress> Followers => Volatile.Read(ref _leader)?.Progress.Followers ?? [];
+
     /// <summary>The node stopped leading for good (topic deleted, node closing).</summary>
     public void Stop() => Volatile.Read(ref _leader)?.Waiters.FailAll(ErrorCode.NotLeaderOrFollower);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using LogCluster.LogNode.Cluster;
 using LogCluster.LogNode.Metadata;
 using LogCluster.LogNode.Storage;
+using LogCluster.LogNode.Telemetry;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Replication;
@@ -19,6 +20,7 @@ internal sealed class ReplicaManager(
     ControllerClient controller,
     PeerChannels channels,
     ReplicationSettings settings,
+    NodeMetrics metrics,
     TimeProvider time,
     ILogger<ReplicaManager> logger) : BackgroundService
 {
@@ -34,6 +36,9 @@ internal sealed class ReplicaManager(
     private CancellationToken _stopping;
 
     public PartitionReplica? Find(string topic, int partition) => _replicas.GetValueOrDefault(new TopicPartition(topic, partition));
+
+    /// <summary>Every partition this node holds a replica of, led or followed.</summary>
+    public ICollection<PartitionReplica> Replicas => _replicas.Values;
 
     /// <summary>The last image whose topics and roles this node has taken on.</summary>
     public ClusterImage Applied => Volatile.Read(ref _applied);
@@ -141,6 +146,10 @@ internal sealed class ReplicaManager(
         var id = replica.Log.Id;
         if (partition.Leader == self.NodeId)
         {
+            if (replica.Info is { } before && before.Leader == self.NodeId && before.LeaderEpoch == partition.LeaderEpoch)
+            {
+                metrics.IsrChanged(partition.Topic, before.Isr.Length, partition.Isr.Length);
+            }
             StopFetcher(id);
             replica.BecomeLeader(partition, time, settings.ReplicaLagTimeMax);
             ReplicationLog.RoleChanged(logger, id, "leader", partition.LeaderEpoch, string.Join(",", partition.Isr));

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Storage;
+using LogCluster.LogNode.Telemetry;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Services;
@@ -11,13 +13,25 @@ namespace LogCluster.LogNode.Services;
 /// Consumers (replica_id -1) read from the leader up to the high watermark; followers (replica_id = their node
 /// id) read up to the log end, and their fetch offset tells the leader how far they have come.
 /// </summary>
-internal sealed class FetchHandler(ReplicaManager replicas, TimeProvider time)
+internal sealed class FetchHandler(ReplicaManager replicas, NodeMetrics metrics, TimeProvider time)
 {
     /// <summary>Kafka's fetch.max.bytes default, used when a request leaves max_bytes at 0.</summary>
     public const int DefaultMaxBytes = 52_428_800;
     private const int MaxWaitCapMs = 300_000;
 
     public async Task<FetchResponse> FetchAsync(FetchRequest request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var response = await WaitAndReadAsync(request, cancellationToken);
+        metrics.FetchCompleted(started, fromFollower: request.ReplicaId >= 0);
+        foreach (var partition in response.Partitions)
+        {
+            metrics.Served(partition.Topic, partition.RecordBatches.Span, toFollower: request.ReplicaId >= 0);
+        }
+        return response;
+    }
+
+    private async Task<FetchResponse> WaitAndReadAsync(FetchRequest request, CancellationToken cancellationToken)
     {
         var waitMs = Math.Clamp(request.MaxWaitMs, 0, MaxWaitCapMs);
         var deadline = time.GetTimestamp() + (long)(waitMs * (time.TimestampFrequency / 1000.0));

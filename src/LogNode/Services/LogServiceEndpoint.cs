@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Grpc.Core;
+using LogCluster.LogNode.Telemetry;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Services;
@@ -67,6 +68,7 @@ internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fe
     public override async Task<FetchResponse> Fetch(FetchRequest request, ServerCallContext context)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        using var span = NodeTracing.StartFetch(request, NodeTracing.Enabled ? context.RequestHeaders.GetValue("traceparent") : null);
         return await fetch.FetchAsync(request, stop.Token);
     }
 

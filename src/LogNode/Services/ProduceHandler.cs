@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Storage;
+using LogCluster.LogNode.Telemetry;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
 
@@ -11,23 +13,44 @@ namespace LogCluster.LogNode.Services;
 /// completes when the appends are as durable as each topic's flush policy requires and, for acks=all, when
 /// the high watermark has passed them (every in-sync replica has them). A bad batch fails only its own partition.
 /// </summary>
-internal sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger)
+internal sealed class ProduceHandler(ReplicaManager replicas, NodeMetrics metrics, ILogger<ProduceHandler> logger)
 {
     /// <summary>Appends now; the task yields the response, or null for acks NONE (no response is sent).</summary>
     public Task<ProduceResponse?> Handle(ProduceRequest request)
     {
+        var started = Stopwatch.GetTimestamp();
         var results = new PartitionProduceResult[request.Batches.Count];
         var durable = new Task[results.Length];
+        // Spans only when tracing listens: the common path allocates no array.
+        var spans = NodeTracing.Enabled ? new Activity?[results.Length] : null;
         var acksValid = request.Acks is Acks.None or Acks.Leader or Acks.All;
         for (var i = 0; i < results.Length; i++)
         {
             var batch = request.Batches[i];
+            spans?[i] = NodeTracing.StartProduce(batch);
             (results[i], durable[i]) = acksValid
                 ? Append(batch, request.Acks == Acks.All, request.TimeoutMs)
                 : (Failed(batch, ErrorCode.InvalidRequiredAcks, $"acks must be NONE, LEADER or ALL, got {request.Acks}"), Task.CompletedTask);
         }
-        return request.Acks == Acks.None ? Task.FromResult<ProduceResponse?>(null) : Respond(request.CorrelationId, results, durable);
+        if (request.Acks == Acks.None)
+        {
+            for (var i = 0; spans is not null && i < spans.Length; i++)
+            {
+                NodeTracing.Stop(spans[i], results[i]);
+            }
+            metrics.ProduceCompleted(started, AcksTag(request.Acks));
+            return Task.FromResult<ProduceResponse?>(null);
+        }
+        return Respond(request.CorrelationId, results, durable, spans, started, AcksTag(request.Acks));
     }
+
+    private static string AcksTag(Acks acks) => acks switch
+    {
+        Acks.None => "0",
+        Acks.Leader => "1",
+        Acks.All => "all",
+        _ => "invalid",
+    };
 
     private (PartitionProduceResult, Task) Append(PartitionBatch batch, bool acksAll, int timeoutMs)
     {
@@ -52,6 +75,7 @@ internal sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHan
         {
             var appended = log.Append(bytes, validation.Header);
             replica.OnLeaderAppend();
+            metrics.Appended(batch.Topic, bytes.Length, validation.Header.RecordCount);
             var result = new PartitionProduceResult
             {
                 Topic = batch.Topic,
@@ -101,7 +125,7 @@ internal sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHan
         }
     }
 
-    private async Task<ProduceResponse?> Respond(long correlationId, PartitionProduceResult[] results, Task[] durable)
+    private async Task<ProduceResponse?> Respond(long correlationId, PartitionProduceResult[] results, Task[] durable, Activity?[]? spans, long started, string acks)
     {
         var response = new ProduceResponse { CorrelationId = correlationId };
         for (var i = 0; i < results.Length; i++)
@@ -120,8 +144,10 @@ internal sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHan
                 NodeLog.FsyncFailed(logger, e, results[i].Topic, results[i].Partition);
                 results[i] = Failed(results[i].Topic, results[i].Partition, ErrorCode.StorageError, $"fsync failed: {e.Message}");
             }
+            NodeTracing.Stop(spans?[i], results[i]);
             response.Results.Add(results[i]);
         }
+        metrics.ProduceCompleted(started, acks);
         return response;
     }
 

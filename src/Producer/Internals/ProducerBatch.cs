@@ -40,6 +40,9 @@ internal sealed class ProducerBatch
 
     public List<PendingRecord> Records { get; } = [];
 
+    /// <summary>The W3C context of the first traced record, sent with the batch so the node's span joins its trace.</summary>
+    public string? TraceParent { get; private set; }
+
     /// <summary>TimeProvider timestamp of the first record: linger counts from here.</summary>
     public long CreatedTimestamp { get; }
 
@@ -117,6 +120,10 @@ internal sealed class ProducerBatch
         _builder.Append(record.Timestamp, record.Key, record.Value, record.Headers);
         Records.Add(record);
         record.Batch = this;
+        if (TraceParent is null && record.Headers.Count > 0)
+        {
+            TraceParent = ProducerTracing.TraceParent(record.Headers);
+        }
         if (deadlineTimestamp > DeadlineTimestamp)
         {
             DeadlineTimestamp = deadlineTimestamp;

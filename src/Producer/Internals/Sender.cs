@@ -235,6 +235,7 @@ internal sealed class Sender(
                 Partition = batch.Partition.Partition,
                 // The batch's buffer is not touched again until its delivery is resolved: no copy needed.
                 RecordBatch = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(batch.Bytes),
+                Traceparent = batch.TraceParent ?? string.Empty,
             });
         }
         await connection.SendAsync(request, batches, config.RequestTimeout, stream).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LogCluster.LogNode.Storage;
+using LogCluster.LogNode.Telemetry;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.LogNode.Metadata.Controller;
@@ -11,7 +12,7 @@ namespace LogCluster.LogNode.Metadata.Controller;
 /// and proposes records; <see cref="_writes"/> serialises them, so each decision sees the one before it.
 /// A node that is not the controller throws <see cref="NotControllerException"/> from every method.
 /// </summary>
-internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSettings settings, TimeProvider time, ILogger<ActiveController> logger) : IDisposable
+internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSettings settings, NodeMetrics metrics, TimeProvider time, ILogger<ActiveController> logger) : IDisposable
 {
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConcurrentDictionary<int, long> _lastHeartbeat = new();
@@ -42,6 +43,7 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
                 _lastHeartbeat[node] = now;
             }
             NodeLog.ControllerActivated(logger, quorum.Image.Nodes.Count);
+            metrics.BecameController();
             try
             {
                 using var timer = new PeriodicTimer(settings.HeartbeatInterval / 2, time);

@@ -1,0 +1,43 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace LogCluster.LogNode.Telemetry;
+
+/// <summary>
+/// Wires the node's meter and spans into OpenTelemetry: a Prometheus scrape endpoint when --metrics-listen is
+/// set, OTLP push when --otlp-endpoint is. OpenTelemetry rather than a hand-written exposition: it is the
+/// package the SDKs' users already run, and the same instruments then feed any backend.
+/// </summary>
+internal static class NodeTelemetry
+{
+    public static void Add(IServiceCollection services, NodeOptions options)
+    {
+        services.AddSingleton<NodeMetrics>();
+        services.AddSingleton<NodeGauges>();
+        var otlp = options.OtlpEndpoint is { } endpoint ? new Uri(endpoint) : null;
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("logcluster-node", serviceInstanceId: options.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(NodeMetrics.MeterName);
+                if (options.MetricsListen is not null)
+                {
+                    // No response cache: a scrape right after an event sees it (the exporter caches 300 ms by default).
+                    metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+                }
+                if (otlp is not null)
+                {
+                    metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+                }
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(NodeTracing.SourceName);
+                if (otlp is not null)
+                {
+                    tracing.AddOtlpExporter(o => o.Endpoint = otlp);
+                }
+            });
+    }
+}

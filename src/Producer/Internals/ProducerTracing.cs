@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Text;
+using LogCluster.Protocol.Records;
+
+namespace LogCluster.Producer.Internals;
+
+/// <summary>
+/// Starts the trace a record carries: with a listener on the ActivitySource "LogCluster.Producer", Send makes a
+/// "publish" span of kind Producer (child of the caller's current span); its W3C context goes into the record's
+/// <c>traceparent</c> header, where the node's produce span and the consumer's receive span pick it up. Without a
+/// listener but inside a caller's span, that span's context is written instead, so the trace still joins up.
+/// Outside any span with no listener, records are sent untouched and nothing is allocated.
+/// </summary>
+internal static class ProducerTracing
+{
+    public const string SourceName = "LogCluster.Producer";
+    public const string TraceParentHeader = "traceparent";
+    private static readonly ActivitySource _source = new(SourceName);
+
+    public static IReadOnlyList<RecordHeader> WithTraceContext(string topic, IReadOnlyList<RecordHeader> headers)
+    {
+        if (Activity.Current is null && !_source.HasListeners())
+        {
+            return headers;
+        }
+        if (TraceParent(headers) is not null)
+        {
+            // The application set its own context: it wins.
+            return headers;
+        }
+        using var publish = _source.StartActivity($"{topic} publish", ActivityKind.Producer);
+        publish?.SetTag("messaging.system", "logcluster");
+        publish?.SetTag("messaging.operation.type", "send");
+        publish?.SetTag("messaging.destination.name", topic);
+        var context = publish?.Context ?? Activity.Current?.Context ?? default;
+        if (context.TraceId == default)
+        {
+            return headers;
+        }
+        var flags = (context.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? "01" : "00";
+        var traceParent = $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{flags}";
+        return [.. headers, new RecordHeader(TraceParentHeader, Encoding.UTF8.GetBytes(traceParent))];
+    }
+
+    /// <summary>The record's traceparent header as text, or null.</summary>
+    public static string? TraceParent(IReadOnlyList<RecordHeader> headers)
+    {
+        foreach (var header in headers)
+        {
+            if (header.Key == TraceParentHeader && header.Value is { } value)
+            {
+                return Encoding.UTF8.GetString(value);
+            }
+        }
+        return null;
+    }
+}
