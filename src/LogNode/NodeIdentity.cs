@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,18 @@ internal sealed class NodeIdentity(IServer server, IOptions<NodeOptions> options
             return (options.Value.AdvertisedHost ?? host, options.Value.AdvertisedPort ?? port);
         }
     }
+
+    /// <summary>
+    /// Where clients outside the nodes' network are told to reach this node (the external listener's advertised
+    /// host and port), or null when the node has no external listener.
+    /// </summary>
+    public (string Host, int Port)? ExternalAddress => options.Value.ExternalListen is { } listen
+        ? (options.Value.ExternalAdvertisedHost ?? ListenAddress.Parse(listen).Address.ToString(), options.Value.ExternalAdvertisedPort ?? ListenAddress.Parse(listen).Port)
+        : null;
+
+    /// <summary>Whether a call came in through the external listener (then it is answered with external addresses).</summary>
+    public bool IsExternal(ServerCallContext context) =>
+        options.Value.ExternalListen is { } listen && context.GetHttpContext().Connection.LocalPort == ListenAddress.Parse(listen).Port;
 
     /// <summary>The address Kestrel actually listens on (port 0 resolved).</summary>
     public (string Host, int Port) BoundAddress => TryGetBoundAddress() ?? throw new InvalidOperationException("the server has not bound an address yet");

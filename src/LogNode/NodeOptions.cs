@@ -20,6 +20,19 @@ public sealed class NodeOptions
     /// <summary>Port clients should use for this node (a proxy or a NAT in front of it); defaults to the bound port.</summary>
     public int? AdvertisedPort { get; set; }
 
+    /// <summary>
+    /// A second gRPC listener for clients outside the nodes' network (Kafka's EXTERNAL listener), e.g. "0.0.0.0:9092"
+    /// behind a published container port; it needs a fixed port. Clients that connect to it get every node's external
+    /// address in metadata. Unset: one listener for everyone.
+    /// </summary>
+    public string? ExternalListen { get; set; }
+
+    /// <summary>Host name external clients use for this node; defaults to the external listen address.</summary>
+    public string? ExternalAdvertisedHost { get; set; }
+
+    /// <summary>Port external clients use for this node (a published port); defaults to the external listen port.</summary>
+    public int? ExternalAdvertisedPort { get; set; }
+
     /// <summary>Folder holding the topics' partitions and metadata.</summary>
     public string DataDir { get; set; } = "data";
 
@@ -91,6 +104,9 @@ public sealed class NodeOptions
         ["--offsets-topic-partitions"] = "Node:OffsetsTopicPartitions",
         ["--offsets-topic-replication-factor"] = "Node:OffsetsTopicReplicationFactor",
         ["--metrics-listen"] = "Node:MetricsListen",
+        ["--external-listen"] = "Node:ExternalListen",
+        ["--external-advertised-host"] = "Node:ExternalAdvertisedHost",
+        ["--external-advertised-port"] = "Node:ExternalAdvertisedPort",
         ["--otlp-endpoint"] = "Node:OtlpEndpoint",
     };
 }

@@ -39,6 +39,10 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 {
     var listen = ListenAddress.Parse(options.Listen);
     kestrel.Listen(listen, o => o.Protocols = HttpProtocols.Http2);
+    if (options.ExternalListen is { } external)
+    {
+        kestrel.Listen(ListenAddress.Parse(external), o => o.Protocols = HttpProtocols.Http2);
+    }
     if (options.MetricsListen is { } metrics)
     {
         kestrel.Listen(ListenAddress.Parse(metrics), o => o.Protocols = HttpProtocols.Http1);

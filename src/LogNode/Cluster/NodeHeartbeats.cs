@@ -19,7 +19,16 @@ internal sealed class NodeHeartbeats(ControllerClient controller, NodeIdentity s
                 continue;
             }
             var (host, port) = self.Address;
-            var request = new NodeHeartbeatRequest { NodeId = self.NodeId, Host = host, Port = port, Incarnation = self.Incarnation };
+            var (externalHost, externalPort) = self.ExternalAddress ?? (string.Empty, 0);
+            var request = new NodeHeartbeatRequest
+            {
+                NodeId = self.NodeId,
+                Host = host,
+                Port = port,
+                Incarnation = self.Incarnation,
+                ExternalHost = externalHost,
+                ExternalPort = externalPort,
+            };
             using var beat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             beat.CancelAfter(settings.SessionTimeout);
             try

@@ -9,7 +9,7 @@ namespace LogCluster.LogNode.Groups;
 /// The group protocol over gRPC. FindCoordinator works on any node: it names the leader of the group's
 /// __consumer_offsets partition, and creates the topic (through the controller) the first time any group asks.
 /// </summary>
-internal sealed class GroupEndpoint(GroupCoordinator coordinator, OffsetsTopic topic, IMetadataQuorum quorum, ControllerClient controller) : GroupService.GroupServiceBase
+internal sealed class GroupEndpoint(GroupCoordinator coordinator, OffsetsTopic topic, IMetadataQuorum quorum, ControllerClient controller, NodeIdentity self) : GroupService.GroupServiceBase
 {
     private const int MaxGroupIdLength = 255;
     private static readonly TimeSpan _controllerAttemptTimeout = TimeSpan.FromSeconds(5);
@@ -31,7 +31,8 @@ internal sealed class GroupEndpoint(GroupCoordinator coordinator, OffsetsTopic t
         {
             return Unavailable($"{OffsetsTopic.Name}-{topic.PartitionFor(request.GroupId)} has no leader now");
         }
-        return new FindCoordinatorResponse { NodeId = leader.NodeId, Host = leader.Host, Port = leader.Port };
+        var (host, port) = leader.AddressFor(self.IsExternal(context));
+        return new FindCoordinatorResponse { NodeId = leader.NodeId, Host = host, Port = port };
     }
 
     public override Task<ConsumerGroupHeartbeatResponse> ConsumerGroupHeartbeat(ConsumerGroupHeartbeatRequest request, ServerCallContext context) =>

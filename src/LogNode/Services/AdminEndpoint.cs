@@ -13,7 +13,7 @@ namespace LogCluster.LogNode.Services;
 /// topic changes go to the active controller, and the answer waits until this node has applied them, so a
 /// client that created a topic here sees it in the next Metadata from here.
 /// </summary>
-internal sealed class AdminEndpoint(IMetadataQuorum quorum, ReplicaManager replicas, ControllerClient controller, ProducerIdAllocator producerIds, TopicConfig topicDefaults)
+internal sealed class AdminEndpoint(IMetadataQuorum quorum, NodeIdentity self, ReplicaManager replicas, ControllerClient controller, ProducerIdAllocator producerIds, TopicConfig topicDefaults)
     : AdminService.AdminServiceBase
 {
     private static readonly TimeSpan _controllerAttemptTimeout = TimeSpan.FromSeconds(5);
@@ -23,9 +23,11 @@ internal sealed class AdminEndpoint(IMetadataQuorum quorum, ReplicaManager repli
     {
         var image = quorum.Image;
         var response = new MetadataResponse { ControllerId = quorum.ControllerId ?? -1 };
+        var external = self.IsExternal(context);
         foreach (var node in image.LiveNodes.OrderBy(n => n.NodeId))
         {
-            response.Nodes.Add(new NodeEndpoint { NodeId = node.NodeId, Host = node.Host, Port = node.Port });
+            var (host, port) = node.AddressFor(external);
+            response.Nodes.Add(new NodeEndpoint { NodeId = node.NodeId, Host = host, Port = port });
         }
         var names = request.Topics.Count > 0 ? request.Topics : (IEnumerable<string>)image.Topics.Keys.Order(StringComparer.Ordinal);
         foreach (var name in names)

@@ -110,7 +110,15 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
             }
             var registration = new MetadataRecord
             {
-                RegisterNode = new NodeRegistration { NodeId = request.NodeId, Host = request.Host, Port = request.Port, Incarnation = request.Incarnation },
+                RegisterNode = new NodeRegistration
+                {
+                    NodeId = request.NodeId,
+                    Host = request.Host,
+                    Port = request.Port,
+                    Incarnation = request.Incarnation,
+                    ExternalHost = request.ExternalHost,
+                    ExternalPort = request.ExternalPort,
+                },
             };
             records.Add(registration);
             records.AddRange(PartitionElections.WithNodeBack(image.Apply(registration), request.NodeId).Select(Record));
@@ -121,7 +129,8 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
 
     private static bool IsCurrent(ClusterImage image, NodeHeartbeatRequest request) =>
         image.Nodes.TryGetValue(request.NodeId, out var known)
-        && !known.Fenced && known.Host == request.Host && known.Port == request.Port && known.Incarnation == request.Incarnation;
+        && !known.Fenced && known.Host == request.Host && known.Port == request.Port && known.Incarnation == request.Incarnation
+        && known.ExternalHost == request.ExternalHost && known.ExternalPort == request.ExternalPort;
 
     public async Task<AlterPartitionResponse> AlterPartitionAsync(AlterPartitionRequest request, CancellationToken cancellationToken)
     {
