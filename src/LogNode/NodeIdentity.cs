@@ -35,6 +35,14 @@ internal sealed class NodeIdentity(IServer server, IOptions<NodeOptions> options
     public bool IsExternal(ServerCallContext context) =>
         options.Value.ExternalListen is { } listen && context.GetHttpContext().Connection.LocalPort == ListenAddress.Parse(listen).Port;
 
+    /// <summary>
+    /// An address this process can call itself at: the bound one, with a wildcard (0.0.0.0, [::]) replaced by
+    /// loopback, since gRPC cannot dial a wildcard. Null before Kestrel has bound.
+    /// </summary>
+    public (string Host, int Port)? SelfCallAddress() => TryGetBoundAddress() is { } bound
+        ? (bound.Host switch { "0.0.0.0" => "127.0.0.1", "[::]" => "[::1]", _ => bound.Host }, bound.Port)
+        : null;
+
     /// <summary>The address Kestrel actually listens on (port 0 resolved).</summary>
     public (string Host, int Port) BoundAddress => TryGetBoundAddress() ?? throw new InvalidOperationException("the server has not bound an address yet");
 

@@ -56,7 +56,7 @@ internal sealed class ControllerClient(IMetadataQuorum quorum, NodeIdentity self
         }
         if (controller == self.NodeId)
         {
-            return self.TryGetBoundAddress();
+            return self.SelfCallAddress();
         }
         return quorum.Image.Nodes.TryGetValue(controller, out var node) ? (node.Host, node.Port) : null;
     }
