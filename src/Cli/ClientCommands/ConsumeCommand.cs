@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Grpc.Net.Client;
 using LogCluster.Consumer;
-using LogCluster.Protocol.V1;
 
 namespace LogCluster.Cli.ClientCommands;
 
@@ -17,15 +15,15 @@ internal static class ConsumeCommand
     /// <param name="errors">Where partition changes go (stderr).</param>
     public static Command Create(TextWriter output, TextWriter errors)
     {
-        var bootstrap = new Option<string>("--bootstrap-server") { Description = "host:port of any node", Required = true };
-        var topic = new Option<string>("--topic") { Description = "The topic to read", Required = true };
+        var bootstrap = ClientOptions.BootstrapServer();
+        var topic = ClientOptions.Topic("The topic to read");
         var group = new Option<string?>("--group") { Description = "Join this consumer group (its committed offsets, its share of the partitions)" };
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Without a committed offset, start at the beginning rather than the end" };
         var sessionTimeout = new Option<int>("--session-timeout-ms") { Description = "session.timeout.ms", DefaultValueFactory = _ => 45_000 };
         var heartbeatInterval = new Option<int>("--heartbeat-interval-ms") { Description = "heartbeat.interval.ms", DefaultValueFactory = _ => 3_000 };
         var commitInterval = new Option<int>("--auto-commit-interval-ms") { Description = "auto.commit.interval.ms", DefaultValueFactory = _ => 5_000 };
         var command = new Command("consume", "Print a topic's records") { bootstrap, topic, group, fromBeginning, sessionTimeout, heartbeatInterval, commitInterval };
-        command.SetAction((parse, cancellationToken) => RunAsync(
+        command.SetAction((parse, cancellationToken) => CommandFailure.ReportAsync(errors, () => RunAsync(
             new ConsumerConfig
             {
                 BootstrapServers = parse.GetValue(bootstrap)!,
@@ -38,7 +36,7 @@ internal static class ConsumeCommand
             parse.GetValue(topic)!,
             output,
             errors,
-            cancellationToken));
+            cancellationToken)));
         return command;
     }
 
@@ -50,7 +48,7 @@ internal static class ConsumeCommand
             .Build();
         if (config.GroupId is null)
         {
-            var partitions = await PartitionCountAsync(config.BootstrapServers.Split(',')[0], topic, cancellationToken);
+            var partitions = (await new AdminConnection(config.BootstrapServers).DescribeTopicAsync(topic, cancellationToken)).Partitions.Count;
             consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)));
         }
         else
@@ -70,15 +68,5 @@ internal static class ConsumeCommand
             // Ctrl+C: closing commits and leaves the group.
         }
         return 0;
-    }
-
-    private static async Task<int> PartitionCountAsync(string node, string topic, CancellationToken cancellationToken)
-    {
-        using var channel = GrpcChannel.ForAddress($"http://{node.Trim()}");
-        var response = await new AdminService.AdminServiceClient(channel).MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: cancellationToken);
-        var metadata = response.Topics.Single();
-        return metadata.ErrorCode == ErrorCode.None
-            ? metadata.Partitions.Count
-            : throw new InvalidOperationException($"topic '{topic}': {metadata.ErrorCode}");
     }
 }

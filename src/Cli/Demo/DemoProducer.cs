@@ -1,49 +1,44 @@
 using System.Diagnostics;
+using LogCluster.Cli.ClientCommands;
 using LogCluster.Client;
 using LogCluster.Producer;
 
 namespace LogCluster.Cli.Demo;
 
-/// <summary>The demo's two sending styles, both through the producer SDK.</summary>
+/// <summary>The demo's two sending styles, both through the producer SDK; outcomes and latencies go to a <see cref="DeliveryTracker"/>.</summary>
 internal static class DemoProducer
 {
     public static string Value(string mode, int index) => $"{mode}-{index}";
 
-    /// <summary>Sync: each Send awaited before the next; returns each record's latency in microseconds.</summary>
-    public static double[] SendSync(IProducer<string, string> producer, string topic, int records)
+    /// <summary>Sync, as a synchronous application sends: each Send blocked on until it is acknowledged.</summary>
+    public static void SendSync(IProducer<string, string> producer, string topic, int records, DeliveryTracker tracker)
     {
-        var latencies = new double[records];
         for (var i = 0; i < records; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            producer.Send(new ProducerRecord<string, string>(topic, $"key-{i}", Value("sync", i))).GetAwaiter().GetResult();
-            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            tracker.Sending();
+            try
+            {
+                var metadata = producer.Send(new ProducerRecord<string, string>(topic, $"key-{i}", Value("sync", i))).GetAwaiter().GetResult();
+                tracker.Resolve(metadata, null, started);
+            }
+            catch (LogClusterException e)
+            {
+                tracker.Resolve(null, e, started);
+            }
         }
-        return latencies;
+        tracker.FinishSending();
     }
 
-    /// <summary>Async with callbacks: sends everything, then waits for the last callback; returns the failures.</summary>
-    public static async Task<int> SendWithCallbacksAsync(IProducer<string, string> producer, string topic, int records)
+    /// <summary>Async with callbacks: every record sent without waiting; the callbacks report the outcomes.</summary>
+    public static void SendWithCallbacks(IProducer<string, string> producer, string topic, int records, DeliveryTracker tracker)
     {
-        var failures = 0;
-        var outstanding = records;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnDelivery(RecordMetadata? metadata, LogClusterException? error)
-        {
-            if (error is not null)
-            {
-                Interlocked.Increment(ref failures);
-            }
-            if (Interlocked.Decrement(ref outstanding) == 0)
-            {
-                done.SetResult();
-            }
-        }
         for (var i = 0; i < records; i++)
         {
-            producer.Send(new ProducerRecord<string, string>(topic, $"key-{i}", Value("async", i)), OnDelivery);
+            var started = Stopwatch.GetTimestamp();
+            tracker.Sending();
+            producer.Send(new ProducerRecord<string, string>(topic, $"key-{i}", Value("async", i)), tracker.Callback(started));
         }
-        await done.Task;
-        return failures;
+        tracker.FinishSending();
     }
 }
