@@ -28,9 +28,13 @@ internal sealed class LocalNode : IAsyncDisposable
         _extraArgs = extraArgs;
     }
 
-    /// <summary>The LogNode build that sits beside this CLI's build.</summary>
-    public static string LogNodeAssembly => typeof(LocalNode).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "LogNodeAssembly").Value!;
+    /// <summary>
+    /// The LogNode this CLI runs: the copy a published CLI (the dotnet tool) carries in lognode/, else the build
+    /// beside this CLI's build in the repository.
+    /// </summary>
+    public static string LogNodeAssembly { get; } = File.Exists(Path.Combine(AppContext.BaseDirectory, "lognode", "LogNode.dll"))
+        ? Path.Combine(AppContext.BaseDirectory, "lognode", "LogNode.dll")
+        : typeof(LocalNode).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LogNodeAssembly").Value!;
 
     public string DataDirectory { get; }
 
