@@ -11,7 +11,7 @@ var (input, output, errors) = (Console.In, Console.Out, Console.Error);
 
 var root = new RootCommand("logcluster: run and use a LogCluster")
 {
-    ClusterCommand.Create(),
+    ClusterCommand.Create(output),
     TopicsCommand.Create(output, errors),
     ProduceCommand.Create(input, errors),
     ConsumeCommand.Create(output, errors),

@@ -85,6 +85,12 @@ public sealed class NodeOptions
     /// <summary>An OTLP collector (e.g. "http://collector:4317") to push metrics and traces to. Unset: no OTLP export.</summary>
     public string? OtlpEndpoint { get; set; }
 
+    /// <summary>
+    /// OTLP transport, as OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" (port 4317) or "http/protobuf" (port 4318, where
+    /// metrics and traces go to /v1/metrics and /v1/traces under the endpoint).
+    /// </summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+
     /// <summary>Topic config defaults with Kafka's keys (segment.bytes, flush.messages, ...).</summary>
     public Dictionary<string, string> TopicDefaults { get; set; } = [];
 
@@ -108,5 +114,6 @@ public sealed class NodeOptions
         ["--external-advertised-host"] = "Node:ExternalAdvertisedHost",
         ["--external-advertised-port"] = "Node:ExternalAdvertisedPort",
         ["--otlp-endpoint"] = "Node:OtlpEndpoint",
+        ["--otlp-protocol"] = "Node:OtlpProtocol",
     };
 }

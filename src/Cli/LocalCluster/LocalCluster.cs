@@ -35,7 +35,11 @@ internal sealed class LocalCluster : IAsyncDisposable
         StartAsync(nodeCount, baseDirectory, _ => NodeHost.Loopback, extraArgs);
 
     /// <summary>Starts node ids 1..<paramref name="nodeCount"/>, node id i on <paramref name="hosts"/>(i).</summary>
-    public static async Task<LocalCluster> StartAsync(int nodeCount, string baseDirectory, Func<int, NodeHost> hosts, params string[] extraArgs)
+    public static Task<LocalCluster> StartAsync(int nodeCount, string baseDirectory, Func<int, NodeHost> hosts, params string[] extraArgs) =>
+        StartAsync(nodeCount, baseDirectory, hosts, _ => extraArgs);
+
+    /// <summary>Starts node ids 1..<paramref name="nodeCount"/>, node id i on <paramref name="hosts"/>(i) with <paramref name="nodeArgs"/>(i) added.</summary>
+    public static async Task<LocalCluster> StartAsync(int nodeCount, string baseDirectory, Func<int, NodeHost> hosts, Func<int, string[]> nodeArgs)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
         // Free on loopback; on a host of its own (a network namespace) every port is free anyway.
@@ -46,7 +50,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 hosts(id),
                 Path.Combine(baseDirectory, $"node-{id}"),
                 ports[id - 1],
-                ["--node-id", id.ToString(CultureInfo.InvariantCulture), "--voters", voters, .. extraArgs]))
+                ["--node-id", id.ToString(CultureInfo.InvariantCulture), "--voters", voters, .. nodeArgs(id)]))
             .ToList();
         var cluster = new LocalCluster(baseDirectory, nodes, voters);
         try

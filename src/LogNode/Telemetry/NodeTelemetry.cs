@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -16,6 +18,12 @@ internal static class NodeTelemetry
         services.AddSingleton<NodeMetrics>();
         services.AddSingleton<NodeGauges>();
         var otlp = options.OtlpEndpoint is { } endpoint ? new Uri(endpoint) : null;
+        var protocol = options.OtlpProtocol switch
+        {
+            "grpc" => OtlpExportProtocol.Grpc,
+            "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
+            var other => throw new OptionsValidationException(nameof(NodeOptions.OtlpProtocol), typeof(NodeOptions), [$"--otlp-protocol must be grpc or http/protobuf, got '{other}'"]),
+        };
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("logcluster-node", serviceInstanceId: options.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             .WithMetrics(metrics =>
@@ -28,7 +36,7 @@ internal static class NodeTelemetry
                 }
                 if (otlp is not null)
                 {
-                    metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+                    metrics.AddOtlpExporter(o => Configure(o, otlp, protocol, "v1/metrics"));
                 }
             })
             .WithTracing(tracing =>
@@ -36,8 +44,15 @@ internal static class NodeTelemetry
                 tracing.AddSource(NodeTracing.SourceName);
                 if (otlp is not null)
                 {
-                    tracing.AddOtlpExporter(o => o.Endpoint = otlp);
+                    tracing.AddOtlpExporter(o => Configure(o, otlp, protocol, "v1/traces"));
                 }
             });
+    }
+
+    /// <summary>Over HTTP each signal has its own path under the base endpoint (the OTLP specification's rule for OTEL_EXPORTER_OTLP_ENDPOINT).</summary>
+    private static void Configure(OtlpExporterOptions exporter, Uri endpoint, OtlpExportProtocol protocol, string signalPath)
+    {
+        exporter.Protocol = protocol;
+        exporter.Endpoint = protocol == OtlpExportProtocol.HttpProtobuf ? new Uri(endpoint, signalPath) : endpoint;
     }
 }
