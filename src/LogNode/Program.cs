@@ -28,6 +28,8 @@ var options = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOpti
 // The data path must not log per request: hosting's Information logs cost more than the appends.
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+// Every health probe before the node registers would log an error: NOT_SERVING at start is the answer, not a fault.
+builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
 // Failover is read from the logs of several nodes side by side: every line carries a UTC time to the millisecond.
 builder.Logging.AddSimpleConsole(console =>
 {

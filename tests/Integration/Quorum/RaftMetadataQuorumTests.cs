@@ -10,6 +10,10 @@ using static LogCluster.Tests.Integration.Quorum.QuorumTestCluster;
 namespace LogCluster.Tests.Integration.Quorum;
 
 /// <summary>The DotNext-backed metadata quorum, with its members in-process on loopback.</summary>
+// Elections at 300 ms timeouts: one class at a time with the other process-heavy ones, as the cluster tests. A restarted
+// member once failed to catch up within 10 s in a CI run while other classes ran beside it (not reproduced in 27
+// runs alone or under CPU load).
+[Collection(ProcessHeavyCollection.Name)]
 public sealed class RaftMetadataQuorumTests(ITestOutputHelper output)
 {
     [Fact]
