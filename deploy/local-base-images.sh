@@ -2,21 +2,24 @@
 # Builds the base images deploy/Dockerfile and deploy/prometheus.Dockerfile need, on a machine that reaches no image
 # registry (only a Debian mirror): a Debian rootfs from debootstrap, imported as
 #   logcluster-local/debian:bookworm       (runtime base of LogNode, and Prometheus' base)
-#   logcluster-local/dotnet-sdk:10.0       (the same rootfs plus this machine's .NET SDK: the build stage)
-# Then: LOGCLUSTER_SDK_IMAGE=logcluster-local/dotnet-sdk:10.0 LOGCLUSTER_BASE_IMAGE=logcluster-local/debian:bookworm
-#       PROMETHEUS_BASE_IMAGE=logcluster-local/debian:bookworm LOGCLUSTER_BUILD_NETWORK=host docker-compose ... build
+#   logcluster-local/dotnet-sdk:<SDK version> (the same rootfs plus this machine's .NET SDK, the one global.json
+#                                           selects: the build stage; a new SDK gets a new image)
+# Then: LOGCLUSTER_SDK_IMAGE=logcluster-local/dotnet-sdk:$(dotnet --version) LOGCLUSTER_BUILD_NETWORK=host
+#       LOGCLUSTER_BASE_IMAGE=logcluster-local/debian:bookworm PROMETHEUS_BASE_IMAGE=logcluster-local/debian:bookworm
+#       docker-compose ... build
 # Images that exist already are kept. Needs root, docker, debootstrap.
 set -euo pipefail
 
 runtime_image=logcluster-local/debian:bookworm
-sdk_image=logcluster-local/dotnet-sdk:10.0
+sdk_image=logcluster-local/dotnet-sdk:$(dotnet --version)
 if docker image inspect "$runtime_image" "$sdk_image" >/dev/null 2>&1; then
   echo "base images present: $runtime_image $sdk_image"
   exit 0
 fi
+docker image rm -f "$runtime_image" >/dev/null 2>&1 || true
 
-# The mirror apt already uses on this machine.
-mirror=$(grep -h "^URIs" /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | cut -d" " -f2 || true)
+# The Debian mirror apt already uses on this machine: the URIs of the stanza whose suites include bookworm.
+mirror=$(awk '/^URIs:/ {uri = $2} /^Suites:/ && / bookworm( |$)/ {print uri; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
 mirror=${mirror:-http://deb.debian.org/debian}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

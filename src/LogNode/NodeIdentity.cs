@@ -1,3 +1,4 @@
+using System.Net;
 using Grpc.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -23,17 +24,30 @@ internal sealed class NodeIdentity(IServer server, IOptions<NodeOptions> options
         }
     }
 
+    /// <summary>The external listener's address (checked at start: a fixed port), or null without one.</summary>
+    private readonly IPEndPoint? _externalListen = options.Value.ExternalListen is { } listen ? ListenAddress.Parse(listen) : null;
+
     /// <summary>
     /// Where clients outside the nodes' network are told to reach this node (the external listener's advertised
     /// host and port), or null when the node has no external listener.
     /// </summary>
-    public (string Host, int Port)? ExternalAddress => options.Value.ExternalListen is { } listen
-        ? (options.Value.ExternalAdvertisedHost ?? ListenAddress.Parse(listen).Address.ToString(), options.Value.ExternalAdvertisedPort ?? ListenAddress.Parse(listen).Port)
+    public (string Host, int Port)? ExternalAddress => _externalListen is { } listen
+        ? (options.Value.ExternalAdvertisedHost ?? listen.Address.ToString(), options.Value.ExternalAdvertisedPort ?? listen.Port)
         : null;
 
     /// <summary>Whether a call came in through the external listener (then it is answered with external addresses).</summary>
-    public bool IsExternal(ServerCallContext context) =>
-        options.Value.ExternalListen is { } listen && context.GetHttpContext().Connection.LocalPort == ListenAddress.Parse(listen).Port;
+    public bool IsExternal(ServerCallContext context)
+    {
+        if (_externalListen is not { } listen)
+        {
+            return false;
+        }
+        // Port and address: the two listeners may share a port on different interfaces.
+        var connection = context.GetHttpContext().Connection;
+        return connection.LocalPort == listen.Port
+            && (listen.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.IPv6Any)
+                || (connection.LocalIpAddress is { } local && (local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local).Equals(listen.Address)));
+    }
 
     /// <summary>
     /// An address this process can call itself at: the bound one, with a wildcard (0.0.0.0, [::]) replaced by

@@ -43,7 +43,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Listen(listen, o => o.Protocols = HttpProtocols.Http2);
     if (options.ExternalListen is { } external)
     {
-        kestrel.Listen(ListenAddress.Parse(external), o => o.Protocols = HttpProtocols.Http2);
+        kestrel.Listen(ListenAddress.ParseExternal(external, options.ExternalAdvertisedHost), o => o.Protocols = HttpProtocols.Http2);
     }
     if (options.MetricsListen is { } metrics)
     {
@@ -141,5 +141,20 @@ internal static class ListenAddress
             return new IPEndPoint(IPAddress.Loopback, port);
         }
         throw new OptionsValidationException(nameof(NodeOptions.Listen), typeof(NodeOptions), [$"--listen must be host:port with an IP address or localhost, got '{value}'"]);
+    }
+
+    /// <summary>
+    /// The --external-listen value: a fixed port (clients are told it, and calls are recognised by it), and on a
+    /// wildcard address an advertised host, since 0.0.0.0 is no address to give a client.
+    /// </summary>
+    public static IPEndPoint ParseExternal(string value, string? advertisedHost)
+    {
+        var endpoint = Parse(value);
+        var problem = endpoint.Port == 0
+            ? $"--external-listen needs a fixed port, got '{value}'"
+            : (endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)) && advertisedHost is null
+                ? $"--external-listen {value} listens on every interface: set --external-advertised-host to the host clients use"
+                : null;
+        return problem is null ? endpoint : throw new OptionsValidationException(nameof(NodeOptions.ExternalListen), typeof(NodeOptions), [problem]);
     }
 }

@@ -1,5 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
+using System.Diagnostics;
+using Grpc.Net.Client;
 using LogCluster.Cli.LocalCluster;
 using LogCluster.Consumer;
 using LogCluster.Producer;
@@ -17,8 +17,9 @@ public sealed class ExternalListenerTests
     public async Task Metadata_ThroughEachListener_AdvertisesThatListenersAddress()
     {
         using var data = new TempDirectory();
-        var externalPort = FreeLoopbackPort();
-        await using var node = await LocalNode.StartAsync(data.Path,
+        var externalPort = LoopbackPorts.Free();
+        // The internal address is unusable from here: the SDKs work only if they are given external addresses.
+        await using var node = await LocalNode.StartAsync(data.Path, "--advertised-host", "internal.invalid",
             "--external-listen", $"127.0.0.1:{externalPort}", "--external-advertised-host", "localhost");
 
         using var inside = new NodeClient(node.Address);
@@ -27,8 +28,11 @@ public sealed class ExternalListenerTests
         var internalView = (await inside.Admin.MetadataAsync(new MetadataRequest())).Nodes.Single();
         var externalView = (await outside.Admin.MetadataAsync(new MetadataRequest())).Nodes.Single();
 
-        Assert.Equal(("127.0.0.1", node.Port), (internalView.Host, internalView.Port));
+        Assert.Equal(("internal.invalid", node.Port), (internalView.Host, internalView.Port));
         Assert.Equal(("localhost", externalPort), (externalView.Host, externalView.Port));
+
+        Assert.Equal(("localhost", externalPort), await FindCoordinatorAsync(new Uri($"http://127.0.0.1:{externalPort}"), "outside"));
+        Assert.Equal(("internal.invalid", node.Port), await FindCoordinatorAsync(node.Address, "outside"));
 
         var bootstrap = $"localhost:{externalPort}";
         await using (var producer = new ProducerBuilder<string?, string>(new ProducerConfig { BootstrapServers = bootstrap, Acks = LogCluster.Producer.Acks.All }).Build())
@@ -41,10 +45,22 @@ public sealed class ExternalListenerTests
         Assert.Equal("through the external listener", record.Value);
     }
 
-    private static int FreeLoopbackPort()
+    /// <summary>The coordinator's address as the listener at <paramref name="listener"/> gives it (its first call creates __consumer_offsets).</summary>
+    private static async Task<(string Host, int Port)> FindCoordinatorAsync(Uri listener, string group)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var channel = GrpcChannel.ForAddress(listener);
+        var client = new GroupService.GroupServiceClient(channel);
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var response = await client.FindCoordinatorAsync(new FindCoordinatorRequest { GroupId = group });
+            if (response.ErrorCode == ErrorCode.None)
+            {
+                return (response.Host, response.Port);
+            }
+            Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30), $"no coordinator after 30 s: {response.ErrorCode} {response.ErrorMessage}");
+            await Task.Delay(100);
+        }
     }
+
 }

@@ -146,7 +146,9 @@ internal sealed class ReplicaManager(
         var id = replica.Log.Id;
         if (partition.Leader == self.NodeId)
         {
-            if (replica.Info is { } before && before.Leader == self.NodeId && before.LeaderEpoch == partition.LeaderEpoch)
+            // Counted by whoever leads after the change: the same leader at the same epoch, or the new leader of a
+            // failover, whose ISR lost the old one (as this node saw it when following).
+            if (replica.Info is { } before)
             {
                 metrics.IsrChanged(partition.Topic, before.Isr.Length, partition.Isr.Length);
             }

@@ -68,7 +68,7 @@ internal sealed class LogServiceEndpoint(ProduceHandler produce, FetchHandler fe
     public override async Task<FetchResponse> Fetch(FetchRequest request, ServerCallContext context)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        using var span = NodeTracing.StartFetch(request, NodeTracing.Enabled ? context.RequestHeaders.GetValue("traceparent") : null);
+        using var span = NodeTracing.Enabled ? NodeTracing.StartFetch(request, context.RequestHeaders.GetValue("traceparent")) : null;
         return await fetch.FetchAsync(request, stop.Token);
     }
 

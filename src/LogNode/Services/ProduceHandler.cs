@@ -75,7 +75,10 @@ internal sealed class ProduceHandler(ReplicaManager replicas, NodeMetrics metric
         {
             var appended = log.Append(bytes, validation.Header);
             replica.OnLeaderAppend();
-            metrics.Appended(batch.Topic, bytes.Length, validation.Header.RecordCount);
+            if (!appended.Duplicate)
+            {
+                metrics.Appended(batch.Topic, bytes.Length, validation.Header.RecordCount);
+            }
             var result = new PartitionProduceResult
             {
                 Topic = batch.Topic,

@@ -113,7 +113,7 @@ internal sealed partial class PartitionLog : IDisposable
             {
                 // Acknowledged as the original was: durable once the fsync that covers it has run.
                 var originalDurable = Config.FlushMessages == long.MaxValue ? Task.CompletedTask : _flusher.FlushAsync(original.LastOffset + 1);
-                return new AppendResult(original.BaseOffset, original.LastOffset, LogStartOffset, originalDurable);
+                return new AppendResult(original.BaseOffset, original.LastOffset, LogStartOffset, originalDurable, Duplicate: true);
             }
             var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
             var baseOffset = _logEndOffset;

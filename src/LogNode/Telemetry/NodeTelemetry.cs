@@ -24,7 +24,7 @@ internal static class NodeTelemetry
             "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
             var other => throw new OptionsValidationException(nameof(NodeOptions.OtlpProtocol), typeof(NodeOptions), [$"--otlp-protocol must be grpc or http/protobuf, got '{other}'"]),
         };
-        services.AddOpenTelemetry()
+        var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("logcluster-node", serviceInstanceId: options.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             .WithMetrics(metrics =>
             {
@@ -38,21 +38,20 @@ internal static class NodeTelemetry
                 {
                     metrics.AddOtlpExporter(o => Configure(o, otlp, protocol, "v1/metrics"));
                 }
-            })
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(NodeTracing.SourceName);
-                if (otlp is not null)
-                {
-                    tracing.AddOtlpExporter(o => Configure(o, otlp, protocol, "v1/traces"));
-                }
             });
+        // Spans only when something receives them: a tracer provider listens to its sources even without an
+        // exporter, and every batch and follower fetch would then build a span for nothing.
+        if (otlp is not null)
+        {
+            telemetry.WithTracing(tracing => tracing.AddSource(NodeTracing.SourceName).AddOtlpExporter(o => Configure(o, otlp, protocol, "v1/traces")));
+        }
     }
 
     /// <summary>Over HTTP each signal has its own path under the base endpoint (the OTLP specification's rule for OTEL_EXPORTER_OTLP_ENDPOINT).</summary>
     private static void Configure(OtlpExporterOptions exporter, Uri endpoint, OtlpExportProtocol protocol, string signalPath)
     {
         exporter.Protocol = protocol;
-        exporter.Endpoint = protocol == OtlpExportProtocol.HttpProtobuf ? new Uri(endpoint, signalPath) : endpoint;
+        // Appended, not resolved against the endpoint: http://gateway:4318/otlp keeps its /otlp.
+        exporter.Endpoint = protocol == OtlpExportProtocol.HttpProtobuf ? new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/" + signalPath) : endpoint;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using LogCluster.Consumer;
 using LogCluster.Producer;
@@ -24,7 +22,7 @@ public sealed class ComposeDeploymentTests
     [DockerFact]
     public async Task Compose_ThreeNodes_ServeClientsOnLoopbackAndKeepTakingAcksAllWithOneNodeStopped()
     {
-        var ports = Enumerable.Range(0, 4).Select(_ => FreeLoopbackPort()).ToArray();
+        var ports = Enumerable.Range(0, 4).Select(_ => LoopbackPorts.Free()).ToArray();
         var project = new ComposeProject($"logcluster-test-{Environment.ProcessId}", new()
         {
             ["LOGNODE1_PORT"] = $"{ports[0]}",
@@ -138,10 +136,4 @@ public sealed class ComposeDeploymentTests
         }
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

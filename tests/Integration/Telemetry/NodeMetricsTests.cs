@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using LogCluster.Cli.LocalCluster;
@@ -19,7 +17,7 @@ public sealed class NodeMetricsTests
     public async Task Metrics_ProduceAndConsume_MoveTheKeySeriesByWhatWasSentAndRead()
     {
         using var data = new TempDirectory();
-        var metricsPort = FreeLoopbackPort();
+        var metricsPort = LoopbackPorts.Free();
         await using var node = await LocalNode.StartAsync(data.Path, "--metrics-listen", $"127.0.0.1:{metricsPort}");
         var metrics = new Uri($"http://127.0.0.1:{metricsPort}/metrics");
         using var http = new HttpClient();
@@ -71,10 +69,4 @@ public sealed class NodeMetricsTests
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using LogCluster.Cli.LocalCluster;
 using LogCluster.Producer;
@@ -20,7 +19,7 @@ public sealed class NodeSpanTests
     [Fact]
     public async Task Produce_InsideAnApplicationSpan_NodeExportsAProduceSpanInTheSameTrace()
     {
-        var port = FreeLoopbackPort();
+        var port = LoopbackPorts.Free();
         await using var receiver = new OtlpHttpReceiver(port);
         using var data = new TempDirectory();
         await using var node = await LocalNode.StartAsync(data.Path, "--otlp-endpoint", $"http://127.0.0.1:{port}", "--otlp-protocol", "http/protobuf");
@@ -30,36 +29,38 @@ public sealed class NodeSpanTests
         }
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == "test",
+            ShouldListenTo = source => source.Name is "test" or "LogCluster.Producer",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
         };
         ActivitySource.AddActivityListener(listener);
         using var application = new ActivitySource("test");
 
+        var published = new ConcurrentQueue<Activity>();
+        listener.ActivityStopped = published.Enqueue;
         byte[] traceId;
+        ActivityTraceId trace;
         await using (var producer = new ProducerBuilder<string?, string>(new ProducerConfig { BootstrapServers = $"127.0.0.1:{node.Port}" }).Build())
         {
             using var span = application.StartActivity("checkout")!;
-            traceId = Convert.FromHexString(span.TraceId.ToHexString());
+            trace = span.TraceId;
+            traceId = Convert.FromHexString(trace.ToHexString());
             await producer.Send(new ProducerRecord<string?, string>(Topic, null, "paid"));
         }
 
+        // The node's span is the child of the producer's publish span: its parent span id is the publish span's id.
+        var publish = Assert.Single(published, a => a.Source.Name == "LogCluster.Producer" && a.TraceId == trace);
+        var parentSpanId = Convert.FromHexString(publish.SpanId.ToHexString());
         // The node's batch exporter sends every 5 s.
         var name = Encoding.UTF8.GetBytes($"{Topic} produce");
         var started = Stopwatch.GetTimestamp();
-        while (!receiver.Traces.Any(body => body.AsSpan().IndexOf(traceId) >= 0 && body.AsSpan().IndexOf(name) >= 0))
+        while (!receiver.Traces.Any(body => body.AsSpan().IndexOf(traceId) >= 0 && body.AsSpan().IndexOf(name) >= 0 && body.AsSpan().IndexOf(parentSpanId) >= 0))
         {
-            Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30), $"no exported span of trace {Convert.ToHexString(traceId)} named '{Topic} produce' after 30 s ({receiver.Traces.Count} trace exports)");
+            Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30),
+                $"no exported span '{Topic} produce' of trace {Convert.ToHexString(traceId)} under span {publish.SpanId} after 30 s ({receiver.Traces.Count} trace exports)");
             await Task.Delay(200);
         }
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Accepts OTLP/HTTP posts on 127.0.0.1 and keeps the bodies sent to /v1/traces.</summary>
     private sealed class OtlpHttpReceiver : IAsyncDisposable

@@ -23,6 +23,8 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
     /// </summary>
     public async Task RunAsync(CancellationToken stopping)
     {
+        // Duties that failed start over under the same leadership: that is not a new election.
+        CancellationToken counted = default;
         while (!stopping.IsCancellationRequested)
         {
             CancellationToken leadership;
@@ -43,7 +45,11 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
                 _lastHeartbeat[node] = now;
             }
             NodeLog.ControllerActivated(logger, quorum.Image.Nodes.Count);
-            metrics.BecameController();
+            if (leadership != counted)
+            {
+                metrics.BecameController();
+                counted = leadership;
+            }
             try
             {
                 using var timer = new PeriodicTimer(settings.HeartbeatInterval / 2, time);
