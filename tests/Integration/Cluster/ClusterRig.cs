@@ -28,10 +28,22 @@ internal sealed class ClusterRig : IAsyncDisposable
 
     public LocalCluster Cluster { get; }
 
+    /// <summary>Node id i's Prometheus endpoint, for a rig started <see cref="StartWithMetricsAsync"/>.</summary>
+    public IReadOnlyDictionary<int, Uri> Metrics { get; private init; } = new Dictionary<int, Uri>();
+
     public static async Task<ClusterRig> StartAsync(params string[] nodeArgs)
     {
         var data = new TempDirectory();
         return new ClusterRig(data, await LocalCluster.StartAsync(Nodes, data.Path, nodeArgs));
+    }
+
+    /// <summary>On loopback, every node serving /metrics on a port of its own (<see cref="Metrics"/>).</summary>
+    public static async Task<ClusterRig> StartWithMetricsAsync()
+    {
+        var data = new TempDirectory();
+        var ports = Enumerable.Range(1, Nodes).ToDictionary(id => id, _ => LoopbackPorts.Free());
+        var cluster = await LocalCluster.StartAsync(Nodes, data.Path, _ => NodeHost.Loopback, id => ["--metrics-listen", $"127.0.0.1:{ports[id]}"]);
+        return new ClusterRig(data, cluster) { Metrics = ports.ToDictionary(p => p.Key, p => new Uri($"http://127.0.0.1:{p.Value}/metrics")) };
     }
 
     /// <summary>

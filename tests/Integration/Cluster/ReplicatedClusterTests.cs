@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using LogCluster.Producer;
 using LogCluster.Protocol.V1;
+using LogCluster.Tests.Integration.Telemetry;
 using Xunit.Abstractions;
 
 namespace LogCluster.Tests.Integration.Cluster;
@@ -111,11 +112,13 @@ public sealed class ReplicatedClusterTests(ITestOutputHelper output)
     public async Task Follower_KilledWhileWritesGoOnThenRestarted_CatchesUpRejoinsTheIsrAndHoldsTheLeadersLog()
     {
         const string Topic = "catch-up";
-        await using var rig = await ClusterRig.StartAsync();
+        await using var rig = await ClusterRig.StartWithMetricsAsync();
         await rig.CreateTopicAsync(Topic, partitions: 1, replicationFactor: 3, new() { ["min.insync.replicas"] = "2" });
         var metadata = await rig.DescribeAsync(Topic);
         var follower = rig.Cluster.Nodes.First(n => n != rig.Leader(metadata, 0));
         var followerId = rig.Cluster.Nodes.ToList().IndexOf(follower) + 1;
+        var leaderMetrics = rig.Metrics[rig.Cluster.Nodes.ToList().IndexOf(rig.Leader(metadata, 0)) + 1];
+        using var http = new HttpClient();
         var config = new ProducerConfig { BootstrapServers = rig.Cluster.BootstrapServers, Acks = LogCluster.Producer.Acks.All };
         await using var producer = new ProducerBuilder<string, string>(config).Build();
         await SendAsync(producer, Topic, 0, 2_000);
@@ -123,9 +126,15 @@ public sealed class ReplicatedClusterTests(ITestOutputHelper output)
         await follower.KillAsync();
         await rig.WaitForAsync(Topic, t => !t.Partitions[0].IsrIds.Contains(followerId), "the killed follower out of the ISR");
         await SendAsync(producer, Topic, 2_000, 2_000);
+        // What an operator's alerts see on the leader: the shrink, one partition under-replicated, a follower behind.
+        var down = await ScrapeUntilAsync(http, leaderMetrics, s => s.Sum("logcluster_node_partitions_under_replicated") == 1);
+        Assert.Equal(1, down.Sum("logcluster_node_isr_shrinks_total", $"topic=\"{Topic}\""));
+        Assert.True(down.Sum("logcluster_node_follower_lag", $"follower=\"{followerId}\"") >= 2_000, "the killed follower lags by the records written since");
         await follower.StartAsync();
         var rejoined = await rig.WaitForAsync(Topic, t => t.Partitions[0].IsrIds.Contains(followerId), "the restarted follower back in the ISR");
         output.WriteLine($"follower {followerId} back in the ISR {rejoined.TotalMilliseconds:N0} ms after its restart");
+        var back = await ScrapeUntilAsync(http, leaderMetrics, s => s.Sum("logcluster_node_partitions_under_replicated") == 0);
+        Assert.Equal(1, back.Sum("logcluster_node_isr_expands_total", $"topic=\"{Topic}\""));
 
         // In the ISR means caught up: make it the only way to read the partition and read everything back from it.
         await SendAsync(producer, Topic, 4_000, 1_000);
@@ -137,6 +146,21 @@ public sealed class ReplicatedClusterTests(ITestOutputHelper output)
         await rig.WaitForAsync(Topic, t => t.Partitions[0].LeaderId > 0, "a leader after the restarts");
         var values = (await rig.ReadAsync(Topic, 0)).Select(r => System.Text.Encoding.UTF8.GetString(r.Value)).ToList();
         Assert.Equal(Enumerable.Range(0, 5_000).Select(i => $"v{i}"), values);
+    }
+
+    private static async Task<PrometheusScrape> ScrapeUntilAsync(HttpClient http, Uri metrics, Func<PrometheusScrape, bool> done)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var scrape = await PrometheusScrape.TakeAsync(http, metrics);
+            if (done(scrape))
+            {
+                return scrape;
+            }
+            Assert.True(Stopwatch.GetElapsedTime(started) < ClusterRig.Patience, $"{metrics} did not reach the expected state in {ClusterRig.Patience.TotalSeconds} s");
+            await Task.Delay(100);
+        }
     }
 
     private static async Task SendAsync(IProducer<string, string> producer, string topic, int from, int count)
