@@ -75,4 +75,23 @@ public sealed class AdminTests(NodeFixture fixture) : IClassFixture<NodeFixture>
         await Client.CreateTopicAsync("doomed", partitions: 1);
         Assert.Empty(await Client.FetchAllAsync("doomed", 0));
     }
+
+    [Fact]
+    public async Task CreateTopics_RepeatedWithTheSameTopicId_SucceedsAgainButAnotherIdIsADuplicate()
+    {
+        // What a retry after a lost answer (or a controller change mid-write) sends: the same spec, the same id.
+        var spec = new TopicSpec { Name = "created-once", Partitions = 2, ReplicationFactor = 1, TopicId = Guid.NewGuid().ToString("N") };
+
+        var first = (await Client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { spec } })).Results.Single();
+        var retry = (await Client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { spec } })).Results.Single();
+        var other = (await Client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { new TopicSpec(spec) { TopicId = Guid.NewGuid().ToString("N") } } })).Results.Single();
+        var unnamed = (await Client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { new TopicSpec(spec) { TopicId = string.Empty } } })).Results.Single();
+        var malformed = (await Client.Admin.CreateTopicsAsync(new CreateTopicsRequest { Topics = { new TopicSpec(spec) { Name = "bad-id", TopicId = "not-a-guid" } } })).Results.Single();
+
+        Assert.Equal((ErrorCode.None, ErrorCode.None), (first.ErrorCode, retry.ErrorCode));
+        Assert.Equal((ErrorCode.TopicAlreadyExists, ErrorCode.TopicAlreadyExists), (other.ErrorCode, unnamed.ErrorCode));
+        Assert.Equal(ErrorCode.InvalidRequest, malformed.ErrorCode);
+        var metadata = await Client.Admin.MetadataAsync(new MetadataRequest { Topics = { "created-once" } });
+        Assert.Equal(2, metadata.Topics.Single().Partitions.Count);
+    }
 }

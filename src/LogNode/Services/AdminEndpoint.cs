@@ -63,6 +63,13 @@ internal sealed class AdminEndpoint(IMetadataQuorum quorum, NodeIdentity self, R
 
     public override async Task<CreateTopicsResponse> CreateTopics(CreateTopicsRequest request, ServerCallContext context)
     {
+        // An id per new topic, fixed before the first attempt: the controller client retries when a controller
+        // loses leadership mid-write, and the retry of a create that was committed must not fail as a duplicate.
+        request = request.Clone();
+        foreach (var spec in request.Topics.Where(s => s.TopicId.Length == 0))
+        {
+            spec.TopicId = Guid.NewGuid().ToString("N");
+        }
         var response = await controller.CallAsync(
             (client, options) => client.CreateTopicsAsync(request, options).ResponseAsync,
             r => r.Results.FirstOrDefault()?.ErrorCode ?? ErrorCode.None,

@@ -163,6 +163,12 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
             var result = new TopicResult { Name = spec.Name };
             await WriteAsync(image =>
             {
+                if (spec.TopicId.Length > 0 && image.Topics.TryGetValue(spec.Name, out var existing) && existing.TopicId == spec.TopicId)
+                {
+                    // This very create, committed by an earlier attempt whose answer was lost.
+                    (result.ErrorCode, result.ErrorMessage) = (ErrorCode.None, string.Empty);
+                    return [];
+                }
                 (result.ErrorCode, result.ErrorMessage) = Validate(image, spec);
                 if (result.ErrorCode != ErrorCode.None || request.ValidateOnly)
                 {
@@ -170,7 +176,7 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
                 }
                 var live = image.LiveNodes.Select(n => n.NodeId).ToList();
                 var assignment = ReplicaAssignment.Assign(spec.Partitions, spec.ReplicationFactor, live, Random.Shared.Next(live.Count));
-                var topic = new TopicRecord { Name = spec.Name, TopicId = Guid.NewGuid().ToString("N") };
+                var topic = new TopicRecord { Name = spec.Name, TopicId = spec.TopicId.Length > 0 ? spec.TopicId : Guid.NewGuid().ToString("N") };
                 topic.Configs.Add(spec.Configs);
                 for (var p = 0; p < assignment.Length; p++)
                 {
@@ -191,6 +197,11 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
         if (TopicNames.Problem(spec.Name) is { } nameProblem)
         {
             return (ErrorCode.InvalidTopic, nameProblem);
+        }
+        // A topic id is a fresh GUID: anything else could name an older incarnation of the topic.
+        if (spec.TopicId.Length > 0 && !Guid.TryParseExact(spec.TopicId, "N", out _))
+        {
+            return (ErrorCode.InvalidRequest, $"topic_id must be a GUID of 32 hex digits, got '{spec.TopicId}'");
         }
         if (spec.Partitions < 1 || spec.Partitions > LogManager.MaxPartitions)
         {
