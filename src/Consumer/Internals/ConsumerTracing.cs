@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using LogCluster.Client.Tracing;
 using LogCluster.Protocol.Records;
 
 namespace LogCluster.Consumer.Internals;
@@ -22,8 +22,8 @@ internal static class ConsumerTracing
         {
             return default;
         }
-        var traceParent = Header(headers, "traceparent");
-        return traceParent is not null && ActivityContext.TryParse(traceParent, Header(headers, "tracestate"), isRemote: true, out var context)
+        var traceParent = TraceHeaders.Find(headers, TraceHeaders.TraceParent);
+        return traceParent is not null && ActivityContext.TryParse(traceParent, TraceHeaders.Find(headers, TraceHeaders.TraceState), isRemote: true, out var context)
             ? context
             : default;
     }
@@ -49,17 +49,5 @@ internal static class ConsumerTracing
         {
             activity.SetTag("messaging.consumer.group.name", groupId);
         }
-    }
-
-    private static string? Header(IReadOnlyList<RecordHeader> headers, string key)
-    {
-        foreach (var header in headers)
-        {
-            if (header.Key == key && header.Value is { } value)
-            {
-                return Encoding.UTF8.GetString(value);
-            }
-        }
-        return null;
     }
 }

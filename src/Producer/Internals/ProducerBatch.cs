@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using LogCluster.Client.Tracing;
 using LogCluster.Protocol.Compression;
 using LogCluster.Protocol.Records;
 
@@ -122,7 +123,7 @@ internal sealed class ProducerBatch
         record.Batch = this;
         if (TraceParent is null && record.Headers.Count > 0)
         {
-            TraceParent = ProducerTracing.TraceParent(record.Headers);
+            TraceParent = TraceHeaders.Find(record.Headers, TraceHeaders.TraceParent);
         }
         if (deadlineTimestamp > DeadlineTimestamp)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using LogCluster.Client.Tracing;
 using LogCluster.Protocol.Records;
 
 namespace LogCluster.Producer.Internals;
@@ -15,7 +16,6 @@ namespace LogCluster.Producer.Internals;
 internal static class ProducerTracing
 {
     public const string SourceName = "LogCluster.Producer";
-    public const string TraceParentHeader = "traceparent";
     private static readonly ActivitySource _source = new(SourceName);
 
     public static IReadOnlyList<RecordHeader> WithTraceContext(string topic, IReadOnlyList<RecordHeader> headers)
@@ -24,7 +24,7 @@ internal static class ProducerTracing
         {
             return headers;
         }
-        if (TraceParent(headers) is not null)
+        if (TraceHeaders.Find(headers, TraceHeaders.TraceParent) is not null)
         {
             // The application set its own context: it wins.
             return headers;
@@ -40,19 +40,6 @@ internal static class ProducerTracing
         }
         var flags = (context.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? "01" : "00";
         var traceParent = $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{flags}";
-        return [.. headers, new RecordHeader(TraceParentHeader, Encoding.UTF8.GetBytes(traceParent))];
-    }
-
-    /// <summary>The record's traceparent header as text, or null.</summary>
-    public static string? TraceParent(IReadOnlyList<RecordHeader> headers)
-    {
-        foreach (var header in headers)
-        {
-            if (header.Key == TraceParentHeader && header.Value is { } value)
-            {
-                return Encoding.UTF8.GetString(value);
-            }
-        }
-        return null;
+        return [.. headers, new RecordHeader(TraceHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent))];
     }
 }
