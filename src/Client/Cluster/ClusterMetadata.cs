@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
-using Grpc.Net.Client;
 using LogCluster.Client.Configuration;
+using LogCluster.Client.Transport;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.Client.Cluster;
@@ -20,9 +20,12 @@ internal sealed class ClusterMetadata : IDisposable
     private readonly TimeSpan _maxAge;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<(string Host, int Port), GrpcChannel> _channels = new();
+    private readonly ConcurrentDictionary<(string Host, int Port), NodeChannel> _channels = new();
     private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt, bool Stale)> _topics = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
+
+    /// <summary>Kafka's socket.connection.setup.timeout.ms default: a host that does not answer a connect in 10 s is down.</summary>
+    private static readonly TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
 
     public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeSpan requestTimeout, TimeProvider time)
     {
@@ -32,20 +35,12 @@ internal sealed class ClusterMetadata : IDisposable
         _time = time;
     }
 
-    /// <summary>The channel to a node, created on first use and kept until <see cref="ResetChannel(NodeAddress)"/>.</summary>
-    public GrpcChannel Channel(string host, int port) =>
-        _channels.GetOrAdd((host, port), key => GrpcChannel.ForAddress(new UriBuilder("http", key.Host, key.Port).Uri, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = 128 * 1024 * 1024,
-            MaxSendMessageSize = null,
-            HttpHandler = new SocketsHttpHandler
-            {
-                // Pings find a dead idle connection (the OS would take minutes); several connections if streams queue.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-                EnableMultipleHttp2Connections = true,
-            },
-        }));
+    /// <summary>
+    /// The channel to a node, created on first use and kept until <see cref="ResetChannel(NodeAddress)"/>. Its calls
+    /// complete on the connection's own threads (<see cref="NodeChannel"/>), never needing the thread pool.
+    /// </summary>
+    public NodeChannel Channel(string host, int port) =>
+        _channels.GetOrAdd((host, port), key => new NodeChannel(key.Host, key.Port, _requestTimeout < _connectTimeout ? _requestTimeout : _connectTimeout));
 
     /// <summary>Drops the node's channel, failing every call on it; the next call opens a new connection.</summary>
     public void ResetChannel(NodeAddress node) => ResetChannel(node.Host, node.Port);
@@ -58,7 +53,7 @@ internal sealed class ClusterMetadata : IDisposable
         }
     }
 
-    public GrpcChannel Channel(NodeAddress node) => Channel(node.Host, node.Port);
+    public NodeChannel Channel(NodeAddress node) => Channel(node.Host, node.Port);
 
     /// <summary>The cached layout if it is fresh enough and not marked stale, without any I/O: where to send.</summary>
     public TopicLayout? TryGetCached(string topic) =>
@@ -132,7 +127,7 @@ internal sealed class ClusterMetadata : IDisposable
     /// <summary>As <see cref="AskAnyNodeAsync"/>, for a call on any of the node's services.</summary>
     public async Task<TResponse> AskAnyChannelAsync<TResponse>(
         string what,
-        Func<GrpcChannel, CancellationToken, Task<TResponse>> call,
+        Func<NodeChannel, CancellationToken, Task<TResponse>> call,
         CancellationToken cancellationToken)
     {
         RpcException? last = null;

@@ -1,0 +1,159 @@
+namespace LogCluster.Client.Transport;
+
+/// <summary>
+/// The system clock with timers that fire on one dedicated thread instead of the thread pool. The SDKs' timers
+/// (retry backoff, linger, request and delivery timeouts, max.block.ms) must fire while every pool thread is
+/// blocked in a synchronous send (<c>Send(record).GetAwaiter().GetResult()</c> on pool threads, the ASP.NET
+/// request pattern); a pool timer would wait for the pool to grow, which takes seconds per thread. Callbacks run
+/// one at a time on the timer thread and must be short: they complete tasks whose SDK continuations only queue
+/// work for the SDK's other threads.
+/// </summary>
+internal sealed class DedicatedTimeProvider : TimeProvider
+{
+    // An object, not a Lock: the thread sleeps in Monitor.Wait until the next timer is due or a new one comes first.
+    private readonly object _lock = new();
+    private readonly PriorityQueue<DedicatedTimer, long> _due = new();
+    private readonly Thread _thread;
+
+    /// <summary>One timer thread per process, shared by every producer, consumer and connection.</summary>
+    public static DedicatedTimeProvider Shared { get; } = new();
+
+    private DedicatedTimeProvider()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "logcluster-timers" };
+        _thread.Start();
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new DedicatedTimer(this, callback, state);
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    private void Schedule(DedicatedTimer timer, long dueTimestamp)
+    {
+        lock (_lock)
+        {
+            _due.Enqueue(timer, dueTimestamp);
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            DedicatedTimer? fire = null;
+            long version = 0;
+            lock (_lock)
+            {
+                if (!_due.TryPeek(out var next, out var dueTimestamp))
+                {
+                    Monitor.Wait(_lock);
+                    continue;
+                }
+                var wait = GetElapsedTime(GetTimestamp(), dueTimestamp);
+                if (wait > TimeSpan.Zero)
+                {
+                    Monitor.Wait(_lock, wait < TimeSpan.FromHours(1) ? wait : TimeSpan.FromHours(1));
+                    continue;
+                }
+                _due.Dequeue();
+                if (next.TryTakeDue(dueTimestamp, out version))
+                {
+                    fire = next;
+                }
+            }
+            fire?.Fire(version);
+        }
+    }
+
+    /// <summary>
+    /// A timer whose every <see cref="Change"/> makes a new schedule entry; entries of earlier schedules are
+    /// dropped when they come due (lazy deletion keeps the queue a plain heap).
+    /// </summary>
+    private sealed class DedicatedTimer(DedicatedTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    {
+        private readonly Lock _lock = new();
+        private long _version;
+        private long _dueTimestamp = -1;
+        private TimeSpan _period = Timeout.InfiniteTimeSpan;
+        private bool _disposed;
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            long due;
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    return false;
+                }
+                _version++;
+                _period = period;
+                if (dueTime == Timeout.InfiniteTimeSpan)
+                {
+                    _dueTimestamp = -1;
+                    return true;
+                }
+                due = owner.GetTimestamp() + Ticks(dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime);
+                _dueTimestamp = due;
+            }
+            owner.Schedule(this, due);
+            return true;
+        }
+
+        /// <summary>Whether the entry due at <paramref name="dueTimestamp"/> is still this timer's schedule.</summary>
+        public bool TryTakeDue(long dueTimestamp, out long version)
+        {
+            lock (_lock)
+            {
+                version = _version;
+                return !_disposed && _dueTimestamp == dueTimestamp;
+            }
+        }
+
+        public void Fire(long version)
+        {
+            long next = -1;
+            lock (_lock)
+            {
+                if (_disposed || version != _version)
+                {
+                    return;
+                }
+                if (_period > TimeSpan.Zero && _period != Timeout.InfiniteTimeSpan)
+                {
+                    next = owner.GetTimestamp() + Ticks(_period);
+                    _dueTimestamp = next;
+                }
+                else
+                {
+                    _dueTimestamp = -1;
+                }
+            }
+            callback(state);
+            if (next >= 0)
+            {
+                owner.Schedule(this, next);
+            }
+        }
+
+        private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * owner.TimestampFrequency);
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _disposed = true;
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
