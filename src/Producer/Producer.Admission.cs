@@ -44,14 +44,18 @@ internal sealed partial class Producer<TKey, TValue>
             return;
         }
         Interlocked.Increment(ref topic.Blocked);
+        bool startPump;
         lock (topic.Lock)
         {
             topic.Waiting.Enqueue(admission);
-            if (!topic.PumpRunning)
-            {
-                topic.PumpRunning = true;
-                _ = Task.Run(() => PumpAsync(topic));
-            }
+            startPump = !topic.PumpRunning;
+            topic.PumpRunning = true;
+        }
+        if (startPump)
+        {
+            // Started on the caller's thread, continued wherever its waits complete (the SDK's connection and
+            // timer threads): no thread-pool hop, so a first send from a starved pool still gets its metadata.
+            _ = PumpAsync(topic);
         }
     }
 

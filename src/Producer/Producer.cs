@@ -1,5 +1,6 @@
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Transport;
 using LogCluster.Producer.Internals;
 using LogCluster.Producer.Partitioning;
 using LogCluster.Protocol.V1;
@@ -34,7 +35,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _config = config;
         _keySerializer = keySerializer;
         _valueSerializer = valueSerializer;
-        _time = time;
+        // Timers on the SDK's timer thread, not the pool's, unless a test brings its own clock.
+        _time = time = time == TimeProvider.System ? DedicatedTimeProvider.Shared : time;
         _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
         _partitioner = PartitionerFactory.Create(config.Partitioner, config.BatchSize);
         _memory = new MemoryBudget(config.BufferMemory, time);
@@ -44,7 +46,27 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _sender = new Sender(config, _accumulator, _metadata, time, _wake, identity);
         _delivery = new DeliveryFlow(config, _accumulator, time, _wake.Set, _metadata.Invalidate);
         _completions = new CompletionDispatcher($"logcluster-producer-{config.ClientId}-completions");
-        _senderLoop = Task.Run(() => _sender.RunAsync(_abort.Token));
+        _senderLoop = StartSenderThread($"logcluster-producer-{config.ClientId}-sender");
+    }
+
+    /// <summary>The sender loop on a thread of its own: it must run while every pool thread is blocked in a sync send.</summary>
+    private Task StartSenderThread(string name)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                _sender.Run(_abort.Token);
+                stopped.SetResult();
+            }
+            catch (Exception e)
+            {
+                stopped.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = name }.Start();
+        return stopped.Task;
     }
 
     public Task<RecordMetadata> Send(ProducerRecord<TKey, TValue> record, CancellationToken cancellationToken = default) =>

@@ -56,6 +56,18 @@ internal sealed class NodeClient : IDisposable
         return response;
     }
 
+    /// <summary>Every record of partitions 0 to <paramref name="partitions"/>-1 as UTF-8 (key, value), in offset order.</summary>
+    public async Task<Dictionary<int, List<(string Key, string Value)>>> ReadAllAsync(string topic, int partitions)
+    {
+        var result = new Dictionary<int, List<(string, string)>>();
+        for (var p = 0; p < partitions; p++)
+        {
+            result[p] = [.. (await FetchAllAsync(topic, p)).SelectMany(b => LogCluster.Protocol.Records.RecordBatchReader.ReadRecords(b))
+                .Select(r => (r.Key is null ? "" : System.Text.Encoding.UTF8.GetString(r.Key), System.Text.Encoding.UTF8.GetString(r.Value!)))];
+        }
+        return result;
+    }
+
     /// <summary>Reads every batch from <paramref name="fromOffset"/> to the high watermark.</summary>
     public async Task<List<byte[]>> FetchAllAsync(string topic, int partition, long fromOffset = 0, int maxBytes = 1 << 20)
     {

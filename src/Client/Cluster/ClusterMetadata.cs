@@ -24,6 +24,12 @@ internal sealed class ClusterMetadata : IDisposable
     private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt, bool Stale)> _topics = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
 
+    /// <summary>Nodes a caller found unresponsive (a request long unanswered), with when: asked last for a while.</summary>
+    private readonly ConcurrentDictionary<(string Host, int Port), long> _suspects = new();
+
+    /// <summary>How long a node reported unresponsive stays at the back of the line for admin requests.</summary>
+    private static readonly TimeSpan _suspicion = TimeSpan.FromSeconds(10);
+
     /// <summary>Kafka's socket.connection.setup.timeout.ms default: a host that does not answer a connect in 10 s is down.</summary>
     private static readonly TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
 
@@ -124,6 +130,15 @@ internal sealed class ClusterMetadata : IDisposable
         CancellationToken cancellationToken) =>
         AskAnyChannelAsync(what, (channel, token) => call(new AdminService.AdminServiceClient(channel), token), cancellationToken);
 
+    /// <summary>
+    /// Reports a node that leaves requests unanswered (frozen, cut off, stalled on disk): admin and metadata requests
+    /// go to the other nodes first for a while, so finding out who leads now does not wait on the node that stopped.
+    /// </summary>
+    public void Suspect(NodeAddress node) => _suspects[(node.Host, node.Port)] = _time.GetTimestamp();
+
+    private bool IsSuspect((string Host, int Port) node) =>
+        _suspects.TryGetValue(node, out var since) && _time.GetElapsedTime(since) < _suspicion;
+
     /// <summary>As <see cref="AskAnyNodeAsync"/>, for a call on any of the node's services.</summary>
     public async Task<TResponse> AskAnyChannelAsync<TResponse>(
         string what,
@@ -131,7 +146,8 @@ internal sealed class ClusterMetadata : IDisposable
         CancellationToken cancellationToken)
     {
         RpcException? last = null;
-        var candidates = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct();
+        var candidates = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct()
+            .OrderBy(IsSuspect).ToList();
         foreach (var (host, port) in candidates)
         {
             using var timeout = new CancellationTokenSource(_requestTimeout, _time);

@@ -61,10 +61,10 @@ internal sealed class DeliveryFlow
                 return result.BaseOffset;
             }
             _accumulator.AttemptFailed(batch, result.Error);
-            // Leadership moved, or the leader's node is gone (a broken connection): ask the cluster again, as
-            // Kafka's client does after NOT_LEADER and after a disconnect.
+            // Leadership moved, or the leader's node is gone or silent (a broken connection, a request timeout): ask
+            // the cluster again, as Kafka's client does after NOT_LEADER and after a disconnect.
             if (result.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
-                or ErrorCode.FencedLeaderEpoch or ErrorCode.NetworkException)
+                or ErrorCode.FencedLeaderEpoch or ErrorCode.NetworkException or ErrorCode.RequestTimedOut)
             {
                 _metadataStale(batch.Partition.Topic);
             }

@@ -49,7 +49,7 @@ internal sealed class MemoryBudget
                 _available -= bytes;
                 return Task.CompletedTask;
             }
-            node = _waiters.AddLast((bytes, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
+            node = _waiters.AddLast((bytes, new TaskCompletionSource()));
         }
         return WaitAsync(node, maxBlock, cancellationToken);
     }
@@ -62,39 +62,59 @@ internal sealed class MemoryBudget
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
+            List<TaskCompletionSource> granted;
             lock (_lock)
             {
-                if (node.List is not null)
+                if (node.List is null)
                 {
-                    _waiters.Remove(node);
-                    GrantWaiters();
-                    if (e is TimeoutException)
-                    {
-                        throw new LogClusterException(ErrorCode.LocalQueueFull, $"buffer.memory ({_capacity} bytes) stayed full for max.block.ms ({maxBlock.TotalMilliseconds} ms)");
-                    }
-                    throw;
+                    // Granted while timing out: the reservation stands.
+                    return;
                 }
+                _waiters.Remove(node);
+                granted = GrantWaiters();
             }
-            // Granted while timing out: the reservation stands.
+            Notify(granted);
+            if (e is TimeoutException)
+            {
+                throw new LogClusterException(ErrorCode.LocalQueueFull, $"buffer.memory ({_capacity} bytes) stayed full for max.block.ms ({maxBlock.TotalMilliseconds} ms)");
+            }
+            throw;
         }
     }
 
     public void Release(long bytes)
     {
+        List<TaskCompletionSource> granted;
         lock (_lock)
         {
             _available += Math.Min(bytes, _capacity);
-            GrantWaiters();
+            granted = GrantWaiters();
         }
+        Notify(granted);
     }
 
-    private void GrantWaiters()
+    /// <summary>Takes the bytes of the waiters that fit now, in FIFO order; call under the lock.</summary>
+    private List<TaskCompletionSource> GrantWaiters()
     {
+        var granted = new List<TaskCompletionSource>();
         while (_waiters.First is { } first && _available >= first.Value.Bytes)
         {
             _available -= first.Value.Bytes;
             _waiters.RemoveFirst();
-            first.Value.Granted.TrySetResult();
+            granted.Add(first.Value.Granted);
+        }
+        return granted;
+    }
+
+    /// <summary>
+    /// Outside the lock: a waiter's continuation (its send's admission) runs right here, on whichever SDK thread
+    /// released the bytes, rather than waiting for a thread-pool thread.
+    /// </summary>
+    private static void Notify(List<TaskCompletionSource> granted)
+    {
+        foreach (var waiter in granted)
+        {
+            waiter.TrySetResult();
         }
     }
 }

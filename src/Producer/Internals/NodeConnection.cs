@@ -18,7 +18,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
     private AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? _call;
     private long _streamId = NewStreamId();
 
-    private sealed record InFlightRequest(long CorrelationId, IReadOnlyList<ProducerBatch> Batches, long DeadlineTimestamp);
+    private sealed record InFlightRequest(long CorrelationId, IReadOnlyList<ProducerBatch> Batches, long SentTimestamp, long DeadlineTimestamp);
 
     public int InFlightCount
     {
@@ -48,6 +48,49 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         }
     }
 
+    public NodeAddress Node => node;
+
+    /// <summary>TimeProvider timestamp at which the oldest unanswered request was sent, or null when none waits.</summary>
+    public long? OldestSent
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight.TryPeek(out var oldest) ? oldest.SentTimestamp : null;
+            }
+        }
+    }
+
+    /// <summary>The partitions of every batch in flight here.</summary>
+    public List<PartitionKey> InFlightPartitions()
+    {
+        lock (_lock)
+        {
+            return [.. _inFlight.SelectMany(r => r.Batches).Select(b => b.Partition).Distinct()];
+        }
+    }
+
+    /// <summary>
+    /// Gives up on this node while it may still hold requests (it no longer leads): everything in flight fails
+    /// with NOT_LEADER_OR_FOLLOWER and is retried where metadata now points, and the connection is replaced, since a
+    /// frozen or cut-off node would hold every call on it. Safe with idempotence: the new leader deduplicates by
+    /// sequence, and a fenced leader can no longer acknowledge acks=all.
+    /// </summary>
+    public void Abandon(string reason)
+    {
+        AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call;
+        lock (_lock)
+        {
+            call = _call;
+        }
+        if (call is not null)
+        {
+            Break(call, ErrorCode.NotLeaderOrFollower, reason);
+            metadata.ResetChannel(node);
+        }
+    }
+
     /// <summary>TimeProvider timestamp by which the oldest request must be answered, or null when none waits.</summary>
     public long? OldestDeadline
     {
@@ -61,10 +104,11 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
     }
 
     /// <summary>
-    /// Writes one request on stream <paramref name="streamId"/>; its batches' attempts complete when the response
-    /// (or a failure) arrives. If that stream broke since, the request is not written and fails at once.
+    /// Queues one request on stream <paramref name="streamId"/> without waiting for the network; its batches'
+    /// attempts complete when the response (or a failure) arrives. If that stream broke since, the request is not
+    /// written and fails at once. Requests queued on one stream reach the node in the order they were queued.
     /// </summary>
-    public async Task SendAsync(ProduceRequest request, IReadOnlyList<ProducerBatch> batches, TimeSpan requestTimeout, long streamId)
+    public void Send(ProduceRequest request, IReadOnlyList<ProducerBatch> batches, TimeSpan requestTimeout, long streamId)
     {
         AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call = null;
         lock (_lock)
@@ -74,7 +118,8 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
                 call = _call ??= Open();
                 if (acks != Acks.None)
                 {
-                    _inFlight.Enqueue(new InFlightRequest(request.CorrelationId, batches, time.GetTimestamp() + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency)));
+                    var now = time.GetTimestamp();
+                    _inFlight.Enqueue(new InFlightRequest(request.CorrelationId, batches, now, now + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency)));
                 }
             }
         }
@@ -83,13 +128,18 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
             Complete(batches, new AttemptResult(ErrorCode.NetworkException, $"the stream to node {node.NodeId} broke before the request was written", -1));
             return;
         }
+        // A write held by flow control (a node that stopped reading) is bounded by the request timeout, which
+        // breaks the stream (CheckTimeout); the write then fails and so does everything in flight on it.
+        _ = WrittenAsync(call, call.RequestStream.WriteAsync(request), batches);
+    }
+
+    private async Task WrittenAsync(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call, Task write, IReadOnlyList<ProducerBatch> batches)
+    {
         try
         {
-            // A write blocked by flow control (a partitioned network) must not stall the sender past the request timeout.
-            using var writeTimeout = new CancellationTokenSource(requestTimeout, time);
-            await call.RequestStream.WriteAsync(request, writeTimeout.Token).ConfigureAwait(false);
+            await write.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException)
         {
             Break(call, ErrorCode.NetworkException, $"sending to node {node.NodeId} failed: {e.Message}");
             if (acks == Acks.None)

@@ -23,7 +23,9 @@ internal sealed class Sender(
     ProducerIdentity? identity)
 {
     private readonly Dictionary<NodeAddress, NodeConnection> _connections = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _refreshes = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _refreshes = new(StringComparer.Ordinal);
+    /// <summary>An unanswered request older than this makes the producer check who leads (well above a healthy round trip).</summary>
+    private static readonly TimeSpan _leaderCheckAfter = TimeSpan.FromMilliseconds(250);
     private long _correlationId;
     private volatile bool _closing;
     private int _flushes;
@@ -46,8 +48,10 @@ internal sealed class Sender(
         wake.Set();
     }
 
-    public async Task RunAsync(CancellationToken abort)
+    /// <summary>The loop, on the producer's sender thread until close (or abort); it never waits on the thread pool.</summary>
+    public void Run(CancellationToken abort)
     {
+        using var wakeOnAbort = abort.Register(wake.Set);
         while (!abort.IsCancellationRequested && !(_closing && accumulator.IncompleteBatches == 0))
         {
             var now = time.GetTimestamp();
@@ -56,7 +60,7 @@ internal sealed class Sender(
             {
                 try
                 {
-                    await SendAsync(connection, batches, stream).ConfigureAwait(false);
+                    Send(connection, batches, stream);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -71,10 +75,13 @@ internal sealed class Sender(
             {
                 connection.CheckTimeout(now);
                 wakeAt = Math.Min(wakeAt, connection.OldestDeadline ?? long.MaxValue);
+                wakeAt = Math.Min(wakeAt, FollowLeadership(connection, now));
             }
-            if (requests.Count == 0)
+            if (requests.Count == 0 && wakeAt > now)
             {
-                await WaitAsync(wakeAt - now, abort).ConfigureAwait(false);
+                // Nothing due: sleep until woken (an append, a response, a flush) or the next deadline, checking back hourly.
+                var ticks = wakeAt - now;
+                wake.Wait(ticks > time.TimestampFrequency * 3600 ? TimeSpan.FromHours(1) : TimeSpan.FromSeconds((double)ticks / time.TimestampFrequency));
             }
         }
         foreach (var connection in _connections.Values)
@@ -143,6 +150,40 @@ internal sealed class Sender(
         return ([.. byNode.Where(r => r.Value.Batches.Count > 0).Select(r => (r.Key, r.Value.Batches, r.Value.Stream))], wakeAt);
     }
 
+    /// <summary>
+    /// The producer never waits on a node that no longer leads. A request unanswered for
+    /// <see cref="_leaderCheckAfter"/> makes the loop ask the other nodes who leads its partitions (a refresh per
+    /// topic at a time, retry.backoff.ms apart, while it stays unanswered); as soon as the answer names another
+    /// leader the connection is abandoned and its batches go there. A frozen, cut-off or stalled leader is thus
+    /// left as soon as the controller has fenced it, not after request.timeout.ms. Returns when to look again.
+    /// </summary>
+    private long FollowLeadership(NodeConnection connection, long now)
+    {
+        if (connection.OldestSent is not { } sent)
+        {
+            return long.MaxValue;
+        }
+        var checkAt = sent + (long)(_leaderCheckAfter.TotalSeconds * time.TimestampFrequency);
+        if (now < checkAt)
+        {
+            return checkAt;
+        }
+        metadata.Suspect(connection.Node);
+        foreach (var partition in connection.InFlightPartitions())
+        {
+            var layout = metadata.TryGetKnown(partition.Topic);
+            if (layout is not null && partition.Partition < layout.PartitionCount
+                && layout.Leaders[partition.Partition] is { } leader && leader.NodeId != connection.Node.NodeId)
+            {
+                connection.Abandon($"node {connection.Node.NodeId} no longer leads {partition} (node {leader.NodeId} does) and left a request unanswered");
+                return long.MaxValue;
+            }
+            RefreshInBackground(partition.Topic);
+        }
+        // The refresh wakes the loop when it is done; this is the fallback.
+        return now + (long)(config.RetryBackoff.TotalSeconds * time.TimestampFrequency);
+    }
+
     /// <summary>Settles a sequence gap once it is certain, moving the producer to a new epoch; true if it did.</summary>
     private static bool CloseGap(PartitionQueue queue, ProducerIdentity identity)
     {
@@ -186,24 +227,20 @@ internal sealed class Sender(
         return connection;
     }
 
-    /// <summary>One refresh per topic at a time, then a retry.backoff.ms pause, so a leaderless partition never spins the loop.</summary>
+    /// <summary>
+    /// One refresh per topic at a time, then a retry.backoff.ms pause, so a leaderless partition never spins the
+    /// loop. Started here and continued on the connection's and the timer's threads: no thread-pool hop.
+    /// </summary>
     private void RefreshInBackground(string topic)
     {
-        if (_refreshes.ContainsKey(topic))
+        if (_refreshes.TryAdd(topic, true))
         {
-            return;
+            _ = RefreshAsync(topic);
         }
-        var refresh = RefreshAsync(topic);
-        if (!_refreshes.TryAdd(topic, refresh))
-        {
-            return;
-        }
-        _ = refresh.ContinueWith(_ => _refreshes.TryRemove(topic, out var _), TaskScheduler.Default);
     }
 
     private async Task RefreshAsync(string topic)
     {
-        await Task.Yield();
         metadata.Invalidate(topic);
         try
         {
@@ -216,10 +253,11 @@ internal sealed class Sender(
             // with no leader would sit until their delivery timeout.
         }
         await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
+        _refreshes.TryRemove(topic, out _);
         wake.Set();
     }
 
-    private async Task SendAsync(NodeConnection connection, List<ProducerBatch> batches, long stream)
+    private void Send(NodeConnection connection, List<ProducerBatch> batches, long stream)
     {
         var request = new ProduceRequest
         {
@@ -238,20 +276,6 @@ internal sealed class Sender(
                 Traceparent = batch.TraceParent ?? string.Empty,
             });
         }
-        await connection.SendAsync(request, batches, config.RequestTimeout, stream).ConfigureAwait(false);
-    }
-
-    private async Task WaitAsync(long ticks, CancellationToken abort)
-    {
-        if (ticks <= 0)
-        {
-            return;
-        }
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        // Nothing due: sleep until woken (an append, a response, a flush), checking back hourly.
-        var delay = ticks > time.TimestampFrequency * 3600 ? TimeSpan.FromHours(1) : TimeSpan.FromSeconds((double)ticks / time.TimestampFrequency);
-        var sleep = Task.Delay(delay, time, timer.Token);
-        await Task.WhenAny(wake.WaitAsync(), sleep).ConfigureAwait(false);
-        await timer.CancelAsync().ConfigureAwait(false);
+        connection.Send(request, batches, config.RequestTimeout, stream);
     }
 }

@@ -1,36 +1,34 @@
 namespace LogCluster.Producer.Internals;
 
-/// <summary>Wakes the sender loop: a set before the wait is remembered, many sets coalesce into one wake.</summary>
+/// <summary>
+/// Wakes the sender thread: a set before the wait is remembered, many sets coalesce into one wake. The sender
+/// sleeps in <see cref="Wait"/> on its own thread, so waking it needs no thread-pool thread.
+/// </summary>
 internal sealed class WakeSignal
 {
-    private readonly Lock _lock = new();
-    private TaskCompletionSource? _waiter;
+    // An object, not a Lock: the sender sleeps on it with Monitor.Wait.
+    private readonly object _lock = new();
     private bool _pending;
 
     public void Set()
     {
-        TaskCompletionSource? waiter;
         lock (_lock)
         {
-            // Always remembered: a waiter whose sleep already ended (timer won) may still be registered.
-            waiter = _waiter;
-            _waiter = null;
             _pending = true;
+            Monitor.Pulse(_lock);
         }
-        waiter?.TrySetResult();
     }
 
-    public Task WaitAsync()
+    /// <summary>Returns when set (now or earlier) or after <paramref name="timeout"/>.</summary>
+    public void Wait(TimeSpan timeout)
     {
         lock (_lock)
         {
-            if (_pending)
+            if (!_pending)
             {
-                _pending = false;
-                return Task.CompletedTask;
+                Monitor.Wait(_lock, timeout);
             }
-            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _waiter.Task;
+            _pending = false;
         }
     }
 }

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Text;
 using LogCluster.Client;
 using LogCluster.Producer;
-using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
 using Acks = LogCluster.Producer.Acks;
 
@@ -27,7 +25,7 @@ public sealed class ProducerTests(NodeFixture fixture) : IClassFixture<NodeFixtu
             .ToList();
         var acknowledged = await Task.WhenAll(sends).WaitAsync(_testTimeout);
 
-        var log = await ReadAllAsync(Topic, 3);
+        var log = await fixture.Client.ReadAllAsync(Topic, 3);
         Assert.Equal(20_000, log.Values.Sum(p => p.Count));
         for (var i = 0; i < acknowledged.Length; i++)
         {
@@ -100,7 +98,7 @@ public sealed class ProducerTests(NodeFixture fixture) : IClassFixture<NodeFixtu
 
         var sent = await Task.WhenAll(threads).WaitAsync(_testTimeout);
         Assert.Equal(Threads * PerThread, sent.Sum());
-        Assert.Equal(Threads * PerThread, (await ReadAllAsync(Topic, 2)).Values.Sum(p => p.Count));
+        Assert.Equal(Threads * PerThread, (await fixture.Client.ReadAllAsync(Topic, 2)).Values.Sum(p => p.Count));
     }
 
     [Fact]
@@ -164,18 +162,7 @@ public sealed class ProducerTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         await producer.FlushAsync().WaitAsync(_testTimeout);
 
         Assert.Equal(-1, metadata.Offset);
-        await WaitUntilAsync(async () => (await ReadAllAsync(Topic, 1))[0].Count == 1);
-    }
-
-    private async Task<Dictionary<int, List<(string Key, string Value)>>> ReadAllAsync(string topic, int partitions)
-    {
-        var result = new Dictionary<int, List<(string, string)>>();
-        for (var p = 0; p < partitions; p++)
-        {
-            result[p] = [.. (await fixture.Client.FetchAllAsync(topic, p)).SelectMany(b => RecordBatchReader.ReadRecords(b))
-                .Select(r => (r.Key is null ? "" : Encoding.UTF8.GetString(r.Key), Encoding.UTF8.GetString(r.Value!)))];
-        }
-        return result;
+        await WaitUntilAsync(async () => (await fixture.Client.ReadAllAsync(Topic, 1))[0].Count == 1);
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using LogCluster.Producer;
+using LogCluster.Tests.Integration.Cluster;
+using Xunit.Abstractions;
+
+namespace LogCluster.Tests.Integration.Producer;
+
+/// <summary>
+/// An idempotent acks=all producer under load while the leader of some of its partitions stops answering: it
+/// must move to the new leader as soon as the controller has elected one, fail no record, and leave every
+/// acknowledged record in the log once and in send order.
+/// </summary>
+[Collection(ProcessHeavyCollection.Name)]
+public sealed class ProducerFailoverTests(ITestOutputHelper output)
+{
+    private const int Partitions = 3;
+
+    /// <summary>The nodes' --session-timeout-ms default: silence after which the controller fences a node.</summary>
+    private static readonly TimeSpan _sessionTimeout = TimeSpan.FromMilliseconds(1500);
+
+    [Fact]
+    public async Task Send_LeaderFrozenFor60Seconds_ResumesOnTheNewLeaderWithinTheSessionTimeoutAndLosesNothing()
+    {
+        const string Topic = "failover-frozen";
+        await using var rig = await ClusterRig.StartAsync();
+        await rig.CreateTopicAsync(Topic, Partitions, replicationFactor: 3, new() { ["min.insync.replicas"] = "2" });
+        var before = await rig.DescribeAsync(Topic);
+        // A leader that is not also the active controller: when it is, Raft first elects a new controller, which
+        // then gives every node a whole session before fencing (docs/replication.md), a longer timeline of its own.
+        var controllerId = await ControllerIdAsync(rig);
+        var frozenId = before.Partitions.Select(p => p.LeaderId).First(id => id != controllerId);
+        var frozen = rig.Cluster.Node(frozenId);
+        var affected = before.Partitions.Where(p => p.LeaderId == frozenId).Select(p => p.Partition).ToHashSet();
+        var bootstrap = string.Join(',', rig.Cluster.Nodes.Select(n => $"127.0.0.1:{n.Port}"));
+        var load = new Load(new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = bootstrap }).Build(), Topic);
+        var sending = load.RunAsync();
+        await load.AcknowledgedAsync(2_000);
+
+        var freeze = Stopwatch.GetTimestamp();
+        await frozen.PauseAsync();
+        var resumed = await load.FirstAcknowledgedAfterAsync(freeze, affected, TimeSpan.FromSeconds(30));
+        output.WriteLine($"node {frozenId} frozen (controller: node {controllerId}); its partitions {string.Join(",", affected)} acknowledged again {resumed.TotalMilliseconds:F0} ms later");
+        // Keep the load on for the rest of a minute of freeze: nothing may fail or wait on the frozen node.
+        await Task.Delay(TimeSpan.FromSeconds(60) - Stopwatch.GetElapsedTime(freeze));
+        await frozen.ResumeAsync();
+        var acknowledged = await load.StopAsync(sending);
+
+        Assert.True(resumed < _sessionTimeout + TimeSpan.FromMilliseconds(500), $"resumed after {resumed.TotalMilliseconds:F0} ms\n{rig.Logs}");
+        Assert.Empty(load.Failures);
+        await AssertLogHoldsOnceInOrderAsync(rig, Topic, acknowledged);
+    }
+
+    private static async Task<int> ControllerIdAsync(ClusterRig rig)
+    {
+        using var client = rig.Client(rig.Reachable.First().Address);
+        return (await client.Admin.MetadataAsync(new LogCluster.Protocol.V1.MetadataRequest(), deadline: DateTime.UtcNow + NodeClient.CallTimeout)).ControllerId;
+    }
+
+    /// <summary>Every acknowledged record is at the offset its send reported, nothing else is there twice, and each partition is in send order.</summary>
+    private async Task AssertLogHoldsOnceInOrderAsync(ClusterRig rig, string topic, IReadOnlyList<(int Partition, long Offset, int Sequence)> acknowledged)
+    {
+        for (var partition = 0; partition < Partitions; partition++)
+        {
+            var log = await rig.ReadAsync(topic, partition);
+            var sequences = log.Select(r => int.Parse(Encoding.UTF8.GetString(r.Value), CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(sequences.Distinct().Count(), sequences.Count);
+            Assert.Equal(sequences.Order(), sequences);
+            var byOffset = log.ToDictionary(r => r.Offset, r => Encoding.UTF8.GetString(r.Value));
+            foreach (var (_, offset, sequence) in acknowledged.Where(a => a.Partition == partition))
+            {
+                Assert.Equal(sequence.ToString(CultureInfo.InvariantCulture), byOffset[offset]);
+            }
+            output.WriteLine($"partition {partition}: {log.Count} records, every acknowledged one once and in order");
+        }
+    }
+
+    /// <summary>Async sends round-robin over the partitions, at most 2,000 unanswered, with each outcome's time.</summary>
+    private sealed class Load(IProducer<string, string> producer, string topic)
+    {
+        private readonly ConcurrentQueue<(int Partition, long Offset, int Sequence, long SentAt, long AckedAt)> _acks = new();
+        private readonly CancellationTokenSource _stop = new();
+
+        public ConcurrentQueue<Exception> Failures { get; } = new();
+
+        public async Task RunAsync()
+        {
+            var outstanding = new Queue<Task>();
+            for (var sequence = 0; !_stop.IsCancellationRequested; sequence++)
+            {
+                var sentAt = Stopwatch.GetTimestamp();
+                var seq = sequence;
+                outstanding.Enqueue(producer.Send(new ProducerRecord<string, string>(topic, null!, seq.ToString(CultureInfo.InvariantCulture)) { Partition = seq % Partitions })
+                    .ContinueWith(t =>
+                    {
+                        if (t.IsCompletedSuccessfully)
+                        {
+                            _acks.Enqueue((t.Result.Partition, t.Result.Offset, seq, sentAt, Stopwatch.GetTimestamp()));
+                        }
+                        else
+                        {
+                            Failures.Enqueue(t.Exception?.InnerException ?? new OperationCanceledException());
+                        }
+                    }, TaskScheduler.Default));
+                if (outstanding.Count >= 2_000)
+                {
+                    await outstanding.Dequeue().WaitAsync(TimeSpan.FromSeconds(120));
+                }
+            }
+            await Task.WhenAll(outstanding).WaitAsync(TimeSpan.FromSeconds(120));
+        }
+
+        public async Task AcknowledgedAsync(int count)
+        {
+            var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
+            while (_acks.Count < count)
+            {
+                Assert.True(Stopwatch.GetTimestamp() < deadline, $"only {_acks.Count} records acknowledged");
+                await Task.Delay(10);
+            }
+        }
+
+        /// <summary>How long after <paramref name="since"/> the first record sent after it, to one of <paramref name="partitions"/>, was acknowledged.</summary>
+        public async Task<TimeSpan> FirstAcknowledgedAfterAsync(long since, HashSet<int> partitions, TimeSpan timeout)
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            while (true)
+            {
+                var first = _acks.Where(a => a.SentAt > since && partitions.Contains(a.Partition)).Select(a => a.AckedAt).DefaultIfEmpty(long.MaxValue).Min();
+                if (first != long.MaxValue)
+                {
+                    return Stopwatch.GetElapsedTime(since, first);
+                }
+                Assert.True(Stopwatch.GetTimestamp() < deadline, $"no record of partitions {string.Join(",", partitions)} acknowledged within {timeout}");
+                await Task.Delay(10);
+            }
+        }
+
+        public async Task<IReadOnlyList<(int Partition, long Offset, int Sequence)>> StopAsync(Task sending)
+        {
+            await _stop.CancelAsync();
+            await sending.WaitAsync(TimeSpan.FromSeconds(150));
+            await producer.DisposeAsync();
+            return [.. _acks.Select(a => (a.Partition, a.Offset, a.Sequence))];
+        }
+    }
+}
