@@ -73,7 +73,7 @@ internal static class FailoverCommand
                 throw new InvalidOperationException($"create topic: {result.ErrorCode} {result.ErrorMessage}");
             }
         }
-        await WaitAsync(cluster, m => m.Topics is [{ Partitions: var partitions }] && partitions.All(p => p.LeaderId > 0 && p.IsrIds.Count == 3), $"{topic} led with full ISRs", topic);
+        await WaitAsync(cluster, m => m.Topics is [{ Partitions: { Count: 6 } partitions }] && partitions.All(p => p.LeaderId > 0 && p.IsrIds.Count == 3), $"{topic} led with full ISRs", topic);
     }
 
     /// <summary>Polls every node's metadata until <paramref name="done"/> holds on all of them.</summary>
