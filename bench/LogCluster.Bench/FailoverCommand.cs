@@ -44,8 +44,9 @@ internal static class FailoverCommand
         {
             Row(timelines, "a new controller active", t => t.NewController ?? TimeSpan.Zero);
         }
-        if (fault != LeaderFault.Freeze)
+        if (fault == LeaderFault.Kill)
         {
+            // The only fault whose reset a controller sees: a frozen node's stream stays open, a dead controller's is its own.
             Row(timelines, "the controller saw the heartbeat stream reset", t => t.ResetNoticed ?? TimeSpan.Zero);
         }
         Row(timelines, "fence decided", t => t.Committed - t.Commit);
