@@ -17,11 +17,16 @@ internal static class FailoverCommand
 {
     private static readonly TimeSpan _patience = TimeSpan.FromSeconds(60);
 
-    public static async Task<int> RunAsync(int rounds, LeaderFault fault)
+    /// <param name="rounds">Failovers to measure, each on a new topic.</param>
+    /// <param name="fault">What happens to the leader.</param>
+    /// <param name="deadNodeGraceMs">The nodes' --dead-node-grace-ms, or null for their default; past the session timeout it
+    /// leaves only the session timeout, as before the grace existed: the same-run baseline.</param>
+    public static async Task<int> RunAsync(int rounds, LeaderFault fault, int? deadNodeGraceMs)
     {
         var data = Path.Combine(Path.GetTempPath(), "logcluster-bench-" + Guid.NewGuid().ToString("N"));
         var timelines = new List<FailoverTimeline>();
-        await using (var cluster = await LocalCluster.StartAsync(3, data))
+        string[] nodeArgs = deadNodeGraceMs is { } grace ? ["--dead-node-grace-ms", grace.ToString(CultureInfo.InvariantCulture)] : [];
+        await using (var cluster = await LocalCluster.StartAsync(3, data, nodeArgs))
         {
             for (var round = 1; round <= rounds; round++)
             {
@@ -37,7 +42,8 @@ internal static class FailoverCommand
         }
         Directory.Delete(data, recursive: true);
 
-        Console.WriteLine($"| step ({fault}, {rounds} rounds, time since the fault) | median | min | max |");
+        var settings = deadNodeGraceMs is { } g ? $", --dead-node-grace-ms {g}" : "";
+        Console.WriteLine($"| step ({fault}{settings}, {rounds} rounds, time since the fault) | median | min | max |");
         Console.WriteLine("|---|---|---|---|");
         Row(timelines, "the kill (or stop) call returned", t => t.Down);
         if (fault == LeaderFault.KillController)

@@ -23,6 +23,7 @@ var consumer = new Command("consumer", "The consumer SDK reading from the beginn
 consumer.SetAction(parse => ConsumerCommand.RunAsync(parse.GetValue(repeats), parse.GetValue(records)));
 var rounds = new Option<int>("--rounds") { Description = "Failovers measured; the table quotes medians", DefaultValueFactory = _ => 10 };
 var fault = new Option<LeaderFault>("--fault") { Description = "Kill (SIGKILL of a leader that is not the controller), KillController, or Freeze (SIGSTOP)", DefaultValueFactory = _ => LeaderFault.Kill };
-var failover = new Command("failover", "Leader failover on a local 3-node cluster, step by step from the nodes' logs and metadata") { rounds, fault };
-failover.SetAction(parse => FailoverCommand.RunAsync(parse.GetValue(rounds), parse.GetValue(fault)));
+var grace = new Option<int?>("--dead-node-grace-ms") { Description = "The nodes' setting (default: theirs); above the session timeout only the session timeout fences" };
+var failover = new Command("failover", "Leader failover on a local 3-node cluster, step by step from the nodes' logs and metadata") { rounds, fault, grace };
+failover.SetAction(parse => FailoverCommand.RunAsync(parse.GetValue(rounds), parse.GetValue(fault), parse.GetValue(grace)));
 return await new RootCommand("LogCluster benchmarks") { compare, producer, replication, consumer, failover }.Parse(args).InvokeAsync();
