@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LogCluster.Bench;
+using LogCluster.Tests.Integration.Cluster;
 
 // Started by CompareCommand as the baseline process, with the launcher's --listen/--data-dir arguments.
 if (args.Contains("--ack-only-server"))
@@ -20,4 +21,9 @@ replication.SetAction(parse => ReplicationCommand.RunAsync(parse.GetValue(repeat
 var records = new Option<int>("--records") { Description = "Records in the topic the consumer reads", DefaultValueFactory = _ => 2_000_000 };
 var consumer = new Command("consumer", "The consumer SDK reading from the beginning, against a bare Fetch loop in the same run") { repeats, records };
 consumer.SetAction(parse => ConsumerCommand.RunAsync(parse.GetValue(repeats), parse.GetValue(records)));
-return await new RootCommand("LogCluster benchmarks") { compare, producer, replication, consumer }.Parse(args).InvokeAsync();
+var rounds = new Option<int>("--rounds") { Description = "Failovers measured; the table quotes medians", DefaultValueFactory = _ => 10 };
+var fault = new Option<LeaderFault>("--fault") { Description = "Kill (SIGKILL of a leader that is not the controller), KillController, or Freeze (SIGSTOP)", DefaultValueFactory = _ => LeaderFault.Kill };
+var grace = new Option<int?>("--dead-node-grace-ms") { Description = "The nodes' setting (default: theirs); above the session timeout only the session timeout fences" };
+var failover = new Command("failover", "Leader failover on a local 3-node cluster, step by step from the nodes' logs and metadata") { rounds, fault, grace };
+failover.SetAction(parse => FailoverCommand.RunAsync(parse.GetValue(rounds), parse.GetValue(fault), parse.GetValue(grace)));
+return await new RootCommand("LogCluster benchmarks") { compare, producer, replication, consumer, failover }.Parse(args).InvokeAsync();

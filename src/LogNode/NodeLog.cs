@@ -32,12 +32,21 @@ internal static partial class NodeLog
     [LoggerMessage(20, LogLevel.Information, "This node is now the active controller; {Nodes} nodes registered")]
     public static partial void ControllerActivated(ILogger logger, int nodes);
 
-    [LoggerMessage(21, LogLevel.Warning, "Fenced node {NodeId}: no heartbeat for {SessionTimeoutMs} ms; its partitions get new leaders from their ISR")]
-    public static partial void NodeFenced(ILogger logger, int nodeId, double sessionTimeoutMs);
+    [LoggerMessage(21, LogLevel.Warning, "Fenced node {NodeId}: no heartbeat for {SessionTimeoutMs} ms; {Partitions} partitions got new leaders from their ISR or left it out, committed in {CommitMs:F0} ms")]
+    public static partial void NodeFenced(ILogger logger, int nodeId, double sessionTimeoutMs, int partitions, double commitMs);
 
     [LoggerMessage(22, LogLevel.Information, "Registered node {NodeId} at {Host}:{Port}")]
     public static partial void NodeRegistered(ILogger logger, int nodeId, string host, int port);
 
     [LoggerMessage(23, LogLevel.Error, "A controller duty failed; starting the duties over")]
     public static partial void ControllerDutyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(24, LogLevel.Information, "The heartbeat stream of node {NodeId} was reset; fencing it unless it reconnects within {GraceMs} ms")]
+    public static partial void HeartbeatStreamReset(ILogger logger, int nodeId, double graceMs);
+
+    [LoggerMessage(25, LogLevel.Warning, "Fenced node {NodeId}: its heartbeat stream was reset and it did not reconnect within {GraceMs} ms; {Partitions} partitions got new leaders from their ISR or left it out, committed in {CommitMs:F0} ms")]
+    public static partial void DeadNodeFenced(ILogger logger, int nodeId, double graceMs, int partitions, double commitMs);
+
+    [LoggerMessage(26, LogLevel.Debug, "The heartbeat stream to controller {ControllerId} ended ({Reason}); opening one to the controller now known")]
+    public static partial void HeartbeatStreamEnded(ILogger logger, int controllerId, string reason);
 }

@@ -69,7 +69,11 @@ builder.Services.AddSingleton<IMetadataQuorum>(sp => new RaftMetadataQuorum(
     Path.Combine(sp.GetRequiredService<LogManager>().DataDirectory, "meta", "raft"),
     RaftTimeouts.FromElectionTimeout(TimeSpan.FromMilliseconds(options.ElectionTimeoutMs)),
     sp.GetRequiredService<ILoggerFactory>()));
-builder.Services.AddSingleton(new ControllerSettings(TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), TimeSpan.FromMilliseconds(options.SessionTimeoutMs), topicDefaults));
+builder.Services.AddSingleton(new ControllerSettings(
+    TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs),
+    TimeSpan.FromMilliseconds(options.SessionTimeoutMs),
+    TimeSpan.FromMilliseconds(options.DeadNodeGraceMs),
+    topicDefaults));
 builder.Services.AddSingleton(new ReplicationSettings(TimeSpan.FromMilliseconds(options.ReplicaLagTimeMaxMs), TimeSpan.FromMilliseconds(Math.Min(250, options.ReplicaLagTimeMaxMs / 2))));
 builder.Services.AddSingleton<PeerChannels>();
 builder.Services.AddSingleton<ControllerClient>();

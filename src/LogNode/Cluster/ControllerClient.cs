@@ -18,7 +18,7 @@ internal sealed class ControllerClient(IMetadataQuorum quorum, NodeIdentity self
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (Address() is { } address)
+            if (Locate() is { } address)
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 attempt.CancelAfter(attemptTimeout);
@@ -48,7 +48,8 @@ internal sealed class ControllerClient(IMetadataQuorum quorum, NodeIdentity self
         }
     }
 
-    private (string Host, int Port)? Address()
+    /// <summary>The active controller and where to call it, or null while there is none or its address is unknown.</summary>
+    public (int NodeId, string Host, int Port)? Locate()
     {
         if (quorum.ControllerId is not { } controller)
         {
@@ -56,8 +57,8 @@ internal sealed class ControllerClient(IMetadataQuorum quorum, NodeIdentity self
         }
         if (controller == self.NodeId)
         {
-            return self.SelfCallAddress();
+            return self.SelfCallAddress() is var (host, port) ? (controller, host, port) : null;
         }
-        return quorum.Image.Nodes.TryGetValue(controller, out var node) ? (node.Host, node.Port) : null;
+        return quorum.Image.Nodes.TryGetValue(controller, out var node) ? (controller, node.Host, node.Port) : null;
     }
 }

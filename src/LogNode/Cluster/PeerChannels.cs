@@ -8,19 +8,24 @@ internal sealed class PeerChannels : IDisposable
 {
     private readonly ConcurrentDictionary<(string Host, int Port), GrpcChannel> _channels = new();
 
-    public GrpcChannel For(string host, int port) =>
-        _channels.GetOrAdd((host, port), key => GrpcChannel.ForAddress(new UriBuilder("http", key.Host, key.Port).Uri, new GrpcChannelOptions
+    public GrpcChannel For(string host, int port) => _channels.GetOrAdd((host, port), key => Dedicated(key.Host, key.Port));
+
+    /// <summary>
+    /// A channel of its own, with the same settings, for the caller to dispose: its connections close only when the
+    /// caller says so or the process ends, never because another call on the shared channel timed out.
+    /// </summary>
+    public static GrpcChannel Dedicated(string host, int port) => GrpcChannel.ForAddress(new UriBuilder("http", host, port).Uri, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = null,
+        HttpHandler = new SocketsHttpHandler
         {
-            MaxReceiveMessageSize = null,
-            HttpHandler = new SocketsHttpHandler
-            {
-                // A peer that vanished without closing (a cut link) is found by pings, not by the OS minutes later.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(2),
-            },
-        }));
+            // A peer that vanished without closing (a cut link) is found by pings, not by the OS minutes later.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+        },
+    });
 
     /// <summary>Drops the channel after a call timed out, so the next call opens a new connection.</summary>
     public void Reset(string host, int port)

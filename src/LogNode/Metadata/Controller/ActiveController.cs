@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using LogCluster.LogNode.Storage;
 using LogCluster.LogNode.Telemetry;
 using LogCluster.Protocol.V1;
@@ -7,19 +6,24 @@ namespace LogCluster.LogNode.Metadata.Controller;
 
 /// <summary>
 /// The controller's duties, done only on the node that leads the metadata quorum: registering nodes, fencing
-/// the ones whose heartbeats stop (and electing new leaders for their partitions), creating and deleting
-/// topics, accepting ISR changes and handing out producer-id blocks. Every decision reads the current image
-/// and proposes records; <see cref="_writes"/> serialises them, so each decision sees the one before it.
+/// the ones whose heartbeats stop or whose process is gone (and electing new leaders for their partitions),
+/// creating and deleting topics, accepting ISR changes and handing out producer-id blocks. Every decision reads
+/// the current image and proposes records; <see cref="_writes"/> serialises them, so each decision sees the one
+/// before it.
 /// A node that is not the controller throws <see cref="NotControllerException"/> from every method.
 /// </summary>
 internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSettings settings, NodeMetrics metrics, TimeProvider time, ILogger<ActiveController> logger) : IDisposable
 {
     private readonly SemaphoreSlim _writes = new(1, 1);
-    private readonly ConcurrentDictionary<int, long> _lastHeartbeat = new();
+    private readonly NodeSessions _sessions = new(settings, time);
+
+    /// <summary>Set while this node leads and its duties run: heartbeats are answered only then.</summary>
+    private volatile CancellationTokenSource? _leading;
 
     /// <summary>
-    /// While this node leads: fences nodes silent for the session timeout. Every node counts as just heard from
-    /// when leadership starts, as in KRaft, so a new controller does not fence nodes that were talking to the old one.
+    /// While this node leads: fences nodes silent for the session timeout, and nodes whose heartbeat stream was reset
+    /// and not replaced within the dead-node grace. Every node counts as just heard from when leadership starts, as
+    /// in KRaft, so a new controller does not fence nodes that were talking to the old one.
     /// </summary>
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -38,12 +42,8 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
                 continue;
             }
             using var leading = CancellationTokenSource.CreateLinkedTokenSource(stopping, leadership);
-            _lastHeartbeat.Clear();
-            var now = time.GetTimestamp();
-            foreach (var node in quorum.Image.Nodes.Keys)
-            {
-                _lastHeartbeat[node] = now;
-            }
+            _sessions.StartSessions(quorum.Image.Nodes.Keys);
+            _leading = leading;
             NodeLog.ControllerActivated(logger, quorum.Image.Nodes.Count);
             if (leadership != counted)
             {
@@ -52,10 +52,10 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
             }
             try
             {
-                using var timer = new PeriodicTimer(settings.HeartbeatInterval / 2, time);
-                while (await timer.WaitForNextTickAsync(leading.Token).ConfigureAwait(false))
+                while (true)
                 {
-                    await FenceSilentNodesAsync(leading.Token).ConfigureAwait(false);
+                    await FenceExpiredNodesAsync(leading.Token).ConfigureAwait(false);
+                    await Task.Delay(_sessions.UntilNextCheck(settings.HeartbeatInterval / 2), time, leading.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or NotControllerException)
@@ -68,36 +68,81 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
                 // (a failed background service stops the whole node), so log and start the duties over.
                 NodeLog.ControllerDutyFailed(logger, e);
             }
-        }
-    }
-
-    private async Task FenceSilentNodesAsync(CancellationToken cancellationToken)
-    {
-        foreach (var node in quorum.Image.LiveNodes.ToList())
-        {
-            var heard = _lastHeartbeat.GetOrAdd(node.NodeId, time.GetTimestamp());
-            if (time.GetElapsedTime(heard) > settings.SessionTimeout)
+            finally
             {
-                await WriteAsync(image =>
-                {
-                    if (!image.Nodes.TryGetValue(node.NodeId, out var current) || current.Fenced)
-                    {
-                        return [];
-                    }
-                    NodeLog.NodeFenced(logger, node.NodeId, settings.SessionTimeout.TotalMilliseconds);
-                    return [Fence(node.NodeId), .. PartitionElections.WithoutNode(image, node.NodeId).Select(Record)];
-                }, cancellationToken).ConfigureAwait(false);
+                _leading = null;
             }
         }
     }
 
     /// <summary>
-    /// A node says it is alive. A new node, a changed endpoint, a fenced node or a restarted one (new incarnation)
-    /// is registered again; a restarted node first leaves every ISR, since it may have lost an unflushed tail.
+    /// The one fencing path, whatever the reason: in one entry the node is fenced, leaves every ISR, and each
+    /// partition it led gets the first live ISR member as leader with the leader epoch bumped.
     /// </summary>
-    public async Task HeartbeatAsync(NodeHeartbeatRequest request, CancellationToken cancellationToken)
+    private async Task FenceExpiredNodesAsync(CancellationToken cancellationToken)
     {
-        _lastHeartbeat[request.NodeId] = time.GetTimestamp();
+        foreach (var node in quorum.Image.LiveNodes.ToList())
+        {
+            if (_sessions.Expired(node.NodeId) is not { } reason)
+            {
+                continue;
+            }
+            var decided = time.GetTimestamp();
+            var partitions = 0;
+            var proposed = await WriteAsync(image =>
+            {
+                if (!image.Nodes.TryGetValue(node.NodeId, out var current) || current.Fenced)
+                {
+                    return [];
+                }
+                var changes = PartitionElections.WithoutNode(image, node.NodeId).Select(Record).ToList();
+                partitions = changes.Count;
+                return [Fence(node.NodeId), .. changes];
+            }, cancellationToken).ConfigureAwait(false);
+            if (!proposed)
+            {
+                continue;
+            }
+            var commitMs = time.GetElapsedTime(decided).TotalMilliseconds;
+            if (reason == FenceReason.StreamReset)
+            {
+                NodeLog.DeadNodeFenced(logger, node.NodeId, settings.DeadNodeGrace.TotalMilliseconds, partitions, commitMs);
+            }
+            else
+            {
+                NodeLog.NodeFenced(logger, node.NodeId, settings.SessionTimeout.TotalMilliseconds, partitions, commitMs);
+            }
+        }
+    }
+
+    /// <summary>An id for a heartbeat stream that has just opened, to name it in <see cref="HeartbeatAsync"/> and <see cref="HeartbeatStreamReset"/>.</summary>
+    public long NewHeartbeatStream() => _sessions.NewStream();
+
+    /// <summary>
+    /// A node's heartbeat stream was reset (it cancelled it, or its connection closed). If that stream carried the
+    /// node's latest heartbeat, the node is fenced unless it heartbeats again within the dead-node grace.
+    /// </summary>
+    public void HeartbeatStreamReset(int nodeId, long stream)
+    {
+        if (_leading is { IsCancellationRequested: false } && _sessions.StreamReset(nodeId, stream))
+        {
+            NodeLog.HeartbeatStreamReset(logger, nodeId, settings.DeadNodeGrace.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// A node says it is alive, on heartbeat stream <paramref name="stream"/> (null: a unary heartbeat). A new node,
+    /// a changed endpoint, a fenced node or a restarted one (new incarnation) is registered again; a restarted node
+    /// first leaves every ISR, since it may have lost an unflushed tail.
+    /// </summary>
+    public async Task HeartbeatAsync(NodeHeartbeatRequest request, long? stream, CancellationToken cancellationToken)
+    {
+        // Checked before the image: a node keeping a stream open to a former controller must hear that it moved.
+        if (_leading is not { IsCancellationRequested: false })
+        {
+            throw new NotControllerException("this node is not the active controller");
+        }
+        _sessions.Heard(request.NodeId, stream);
         if (IsCurrent(quorum.Image, request))
         {
             return;
@@ -255,8 +300,11 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
         return response;
     }
 
-    /// <summary>Decides on the current image and proposes the result, one decision at a time.</summary>
-    private async Task WriteAsync(Func<ClusterImage, IReadOnlyList<MetadataRecord>> decide, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decides on the current image and proposes the result, one decision at a time. Returns whether there was
+    /// anything to propose (then it is committed and applied here).
+    /// </summary>
+    private async Task<bool> WriteAsync(Func<ClusterImage, IReadOnlyList<MetadataRecord>> decide, CancellationToken cancellationToken)
     {
         await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -267,6 +315,7 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
             {
                 await quorum.ProposeAsync(records, cancellationToken).ConfigureAwait(false);
             }
+            return records.Count > 0;
         }
         finally
         {

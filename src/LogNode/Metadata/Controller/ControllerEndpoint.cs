@@ -4,12 +4,51 @@ using LogCluster.Protocol.V1;
 namespace LogCluster.LogNode.Metadata.Controller;
 
 /// <summary>The controller's gRPC face; on a node that is not the controller every call answers NOT_CONTROLLER.</summary>
-internal sealed class ControllerEndpoint(ActiveController controller) : ControllerService.ControllerServiceBase
+internal sealed class ControllerEndpoint(ActiveController controller, IHostApplicationLifetime lifetime) : ControllerService.ControllerServiceBase
 {
+    /// <summary>
+    /// Answers each heartbeat of the stream in order. A reset of the stream (the node cancelled it, or its connection
+    /// closed because its process died) is reported to the controller; the end of the stream by the node (it moves
+    /// to another controller) is not. This node's own stop ends every stream from its side, and is no node's fault.
+    /// </summary>
+    public override async Task Heartbeats(IAsyncStreamReader<NodeHeartbeatRequest> requestStream, IServerStreamWriter<NodeHeartbeatResponse> responseStream, ServerCallContext context)
+    {
+        var stopping = lifetime.ApplicationStopping;
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopping);
+        var stream = controller.NewHeartbeatStream();
+        int? nodeId = null;
+        try
+        {
+            while (await requestStream.MoveNext(call.Token))
+            {
+                nodeId = requestStream.Current.NodeId;
+                var response = await Guard(async () =>
+                {
+                    await controller.HeartbeatAsync(requestStream.Current, stream, call.Token);
+                    return new NodeHeartbeatResponse();
+                }, (code, message) => new NodeHeartbeatResponse { ErrorCode = code, ErrorMessage = message });
+                await responseStream.WriteAsync(response, call.Token);
+                if (response.ErrorCode == ErrorCode.NotController)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception) when (call.IsCancellationRequested)
+        {
+            // The node reset the stream or its connection is gone, an ordinary event and not a failure of this call;
+            // or this node stops, which ends the stream and sends the node to the next controller.
+            if (!stopping.IsCancellationRequested && nodeId is { } id)
+            {
+                controller.HeartbeatStreamReset(id, stream);
+            }
+        }
+    }
+
     public override Task<NodeHeartbeatResponse> Heartbeat(NodeHeartbeatRequest request, ServerCallContext context) =>
         Guard(async () =>
         {
-            await controller.HeartbeatAsync(request, context.CancellationToken);
+            await controller.HeartbeatAsync(request, stream: null, context.CancellationToken);
             return new NodeHeartbeatResponse();
         }, (code, message) => new NodeHeartbeatResponse { ErrorCode = code, ErrorMessage = message });
 

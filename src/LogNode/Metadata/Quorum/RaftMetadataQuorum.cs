@@ -200,9 +200,27 @@ internal sealed class RaftMetadataQuorum : IMetadataQuorum
                 $"Node {_nodeId} stopped being the controller while replicating; the records may still be committed by the next controller.", e);
         }
 
+        // The followers learn that the entry is committed with the next replication round, up to a Raft heartbeat
+        // (half the lower election timeout) away: start that round now, so every node applies the entry (a fence and
+        // its new leaders, say) about a round trip after this one. Not awaited: the round waits for every member,
+        // a dead one included.
+        _ = PublishCommitAsync(cluster);
+
         // The entry is committed, so its index is at most the commit index now; once that is applied, so is it.
         var wal = _wal!;
         await wal.WaitForApplyAsync(wal.LastCommittedEntryIndex, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task PublishCommitAsync(RaftCluster cluster)
+    {
+        try
+        {
+            await cluster.ForceReplicationAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NotLeaderException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // No longer leading, or stopping: the next round, by whichever leader, carries the commit index.
+        }
     }
 
     public async ValueTask DisposeAsync()
