@@ -19,4 +19,7 @@ public sealed class LogClusterException : Exception
 
     /// <summary>True when the same operation may succeed if tried again (the SDK's own retries already did).</summary>
     public bool IsRetriable => ErrorCode.IsRetriable();
+
+    /// <summary>The producer already knows where to retry (it left a silent leader for the one metadata names): no backoff.</summary>
+    internal bool RetryAtOnce { get; init; }
 }

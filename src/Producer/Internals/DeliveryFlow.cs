@@ -37,6 +37,9 @@ internal sealed class DeliveryFlow
                 Delay = config.RetryBackoff,
                 MaxDelay = config.RetryBackoffMax,
                 MaxRetryAttempts = config.Retries,
+                // Null keeps the exponential backoff; a batch taken off a silent leader goes to the new one at once.
+                DelayGenerator = static args => ValueTask.FromResult<TimeSpan?>(
+                    args.Outcome.Exception is LogClusterException { RetryAtOnce: true } ? TimeSpan.Zero : null),
             });
         }
         _pipeline = builder.Build();
@@ -68,7 +71,7 @@ internal sealed class DeliveryFlow
             {
                 _metadataStale(batch.Partition.Topic);
             }
-            throw new LogClusterException(result.Error, $"{batch.Partition}: {result.Message}");
+            throw new LogClusterException(result.Error, $"{batch.Partition}: {result.Message}") { RetryAtOnce = result.RetryAtOnce };
         }, deadline).ConfigureAwait(false);
     }
 }

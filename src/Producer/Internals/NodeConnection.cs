@@ -86,7 +86,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         }
         if (call is not null)
         {
-            Break(call, ErrorCode.NotLeaderOrFollower, reason);
+            Break(call, ErrorCode.NotLeaderOrFollower, reason, retryAtOnce: true);
             metadata.ResetChannel(node);
         }
     }
@@ -211,7 +211,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
     }
 
     /// <summary>Drops the stream (if still current) and fails what was in flight on it.</summary>
-    private void Break(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call, ErrorCode error, string message)
+    private void Break(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call, ErrorCode error, string message, bool retryAtOnce = false)
     {
         List<InFlightRequest> failed;
         lock (_lock)
@@ -228,7 +228,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         call.Dispose();
         foreach (var request in failed)
         {
-            Complete(request.Batches, new AttemptResult(error, message, -1));
+            Complete(request.Batches, new AttemptResult(error, message, -1, retryAtOnce));
         }
         onResponse();
     }
