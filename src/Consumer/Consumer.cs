@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Transport;
 using LogCluster.Consumer.Internals;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
@@ -37,7 +38,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _values = values;
         _handlers = handlers;
         _time = time;
-        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time, CallCompletions.OnThreadPool);
         _group = config.GroupId is { } groupId ? new GroupClient(groupId, config, _metadata, time) : null;
         _lastAutoCommit = time.GetTimestamp();
         _metrics = new ConsumerMetrics(config.ClientId, Lags);

@@ -106,7 +106,7 @@ internal sealed partial class Producer<TKey, TValue>
         catch (Exception e) when (e is OperationCanceledException or LogClusterException && admission.Cancellation.IsCancellationRequested)
         {
             // Cancelled by the caller while waiting for metadata or memory (the wait then ends with either).
-            admission.Pending.TryFinish(null, new OperationCanceledException(admission.Cancellation));
+            admission.Pending.TryFinish(null, new OperationCanceledException(admission.Cancellation), _completions.Run);
             admission.Admitted.TrySetResult();
         }
         catch (Exception e)
@@ -186,9 +186,10 @@ internal sealed partial class Producer<TKey, TValue>
         admission.Admitted.TrySetResult();
     }
 
-    private static void Reject(Admission admission, LogClusterException failure)
+    /// <summary>The record fails before reaching a batch; its callback runs on the completion thread, since this may be an SDK thread.</summary>
+    private void Reject(Admission admission, LogClusterException failure)
     {
-        admission.Pending.TryFinish(null, failure);
+        admission.Pending.TryFinish(null, failure, _completions.Run);
         admission.Admitted.TrySetResult();
     }
 }

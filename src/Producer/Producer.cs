@@ -37,7 +37,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _valueSerializer = valueSerializer;
         // Timers on the SDK's timer thread, not the pool's, unless a test brings its own clock.
         _time = time = time == TimeProvider.System ? DedicatedTimeProvider.Shared : time;
-        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time, CallCompletions.Inline);
         _partitioner = PartitionerFactory.Create(config.Partitioner, config.BatchSize);
         _memory = new MemoryBudget(config.BufferMemory, time);
         _accumulator = new RecordAccumulator(config.CompressionType, config.BatchSize, time);
@@ -155,7 +155,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             _memory.Release(pending.ReservedBytes);
         }
-        pending.TryFinish(null, new OperationCanceledException(token));
+        // Possibly on an SDK thread (a token cancelled before the record was queued runs this at registration).
+        pending.TryFinish(null, new OperationCanceledException(token), _completions.Run);
     }
 
     private void Expire(PendingRecord pending)
@@ -165,8 +166,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             _memory.Release(pending.ReservedBytes);
         }
+        // On the SDK's timer thread: the callback goes to the completion thread.
         pending.TryFinish(null, new LogClusterException(ErrorCode.LocalMessageTimedOut, removed
             ? "the record's delivery timeout passed before it was sent"
-            : "the record's delivery timeout passed while it was in flight; it may have been written"));
+            : "the record's delivery timeout passed while it was in flight; it may have been written"), _completions.Run);
     }
 }

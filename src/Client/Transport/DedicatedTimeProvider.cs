@@ -35,8 +35,12 @@ internal sealed class DedicatedTimeProvider : TimeProvider
     {
         lock (_lock)
         {
+            var wakeRunner = !_due.TryPeek(out _, out var earliest) || dueTimestamp < earliest;
             _due.Enqueue(timer, dueTimestamp);
-            Monitor.PulseAll(_lock);
+            if (wakeRunner)
+            {
+                Monitor.PulseAll(_lock);
+            }
         }
     }
 
@@ -53,31 +57,50 @@ internal sealed class DedicatedTimeProvider : TimeProvider
                     Monitor.Wait(_lock);
                     continue;
                 }
-                var wait = GetElapsedTime(GetTimestamp(), dueTimestamp);
+                var now = GetTimestamp();
+                var wait = GetElapsedTime(now, dueTimestamp);
                 if (wait > TimeSpan.Zero)
                 {
-                    Monitor.Wait(_lock, wait < TimeSpan.FromHours(1) ? wait : TimeSpan.FromHours(1));
+                    // At least a millisecond: Monitor.Wait(0) would spin on a timer due in microseconds.
+                    Monitor.Wait(_lock, wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait < TimeSpan.FromHours(1) ? wait : TimeSpan.FromHours(1));
                     continue;
                 }
                 _due.Dequeue();
-                if (next.TryTakeDue(dueTimestamp, out version))
+                switch (next.TakeDue(dueTimestamp, now, out version, out var later))
                 {
-                    fire = next;
+                    case Due.Fire:
+                        fire = next;
+                        break;
+                    case Due.Later:
+                        _due.Enqueue(next, later);
+                        break;
                 }
             }
             fire?.Fire(version);
         }
     }
 
+    private enum Due
+    {
+        /// <summary>An entry of an earlier schedule, or of a stopped or disposed timer.</summary>
+        Stale,
+        Fire,
+
+        /// <summary>The timer was moved later since this entry was queued: queue it again for then.</summary>
+        Later,
+    }
+
     /// <summary>
-    /// A timer whose every <see cref="Change"/> makes a new schedule entry; entries of earlier schedules are
-    /// dropped when they come due (lazy deletion keeps the queue a plain heap).
+    /// A timer with at most one entry in the queue that matters: moving it earlier queues a new entry, moving it later
+    /// only records the new time, and the entry re-queues itself when it comes due too early. A deadline pushed back on
+    /// every record (a batch's, as records join it) therefore costs no queue growth and no wake-up of the timer thread.
     /// </summary>
     private sealed class DedicatedTimer(DedicatedTimeProvider owner, TimerCallback callback, object? state) : ITimer
     {
         private readonly Lock _lock = new();
         private long _version;
         private long _dueTimestamp = -1;
+        private long _queuedAt = -1;
         private TimeSpan _period = Timeout.InfiniteTimeSpan;
         private bool _disposed;
 
@@ -99,18 +122,38 @@ internal sealed class DedicatedTimeProvider : TimeProvider
                 }
                 due = owner.GetTimestamp() + Ticks(dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime);
                 _dueTimestamp = due;
+                if (_queuedAt >= 0 && _queuedAt <= due)
+                {
+                    return true;
+                }
+                _queuedAt = due;
             }
             owner.Schedule(this, due);
             return true;
         }
 
-        /// <summary>Whether the entry due at <paramref name="dueTimestamp"/> is still this timer's schedule.</summary>
-        public bool TryTakeDue(long dueTimestamp, out long version)
+        /// <summary>Called by the timer thread, under the provider's lock, when an entry of this timer comes due.</summary>
+        public Due TakeDue(long entryTimestamp, long now, out long version, out long later)
         {
             lock (_lock)
             {
                 version = _version;
-                return !_disposed && _dueTimestamp == dueTimestamp;
+                later = _dueTimestamp;
+                if (entryTimestamp != _queuedAt)
+                {
+                    return Due.Stale;
+                }
+                _queuedAt = -1;
+                if (_disposed || _dueTimestamp < 0)
+                {
+                    return Due.Stale;
+                }
+                if (_dueTimestamp > now)
+                {
+                    _queuedAt = _dueTimestamp;
+                    return Due.Later;
+                }
+                return Due.Fire;
             }
         }
 
@@ -127,6 +170,7 @@ internal sealed class DedicatedTimeProvider : TimeProvider
                 {
                     next = owner.GetTimestamp() + Ticks(_period);
                     _dueTimestamp = next;
+                    _queuedAt = next;
                 }
                 else
                 {

@@ -8,7 +8,8 @@ namespace LogCluster.Client.Transport;
 /// headers, status and trailers. Responses are parsed and completed on the connection's reader thread, and the
 /// tasks it hands out complete synchronously there: the SDK code awaiting them (our code only; users never see
 /// these tasks) continues on that thread without a thread-pool hop, which is what keeps synchronous sends alive
-/// while the pool is starved. That code must therefore never block; it queues work and returns.
+/// while the pool is starved. That code must therefore never block; it queues work and returns. With
+/// <see cref="CallCompletions.OnThreadPool"/> the tasks complete asynchronously instead.
 /// Writes may be queued without waiting for the previous one; they go out in call order.
 /// </summary>
 internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyncStreamReader<TResponse>, IClientStreamWriter<TRequest>
@@ -21,8 +22,9 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
     private readonly Method<TRequest, TResponse> _method;
     private readonly Http2Connection _connection;
     private readonly Queue<TResponse> _messages = new();
-    private readonly TaskCompletionSource<Metadata> _responseHeaders = new();
-    private readonly TaskCompletionSource<TResponse> _singleResponse = new();
+    private readonly TaskCreationOptions _taskOptions;
+    private readonly TaskCompletionSource<Metadata> _responseHeaders;
+    private readonly TaskCompletionSource<TResponse> _singleResponse;
     private Http2Stream? _stream;
     private byte[] _received = new byte[256];
     private int _receivedLength;
@@ -33,10 +35,13 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
     private CancellationTokenRegistration _cancellation;
     private ITimer? _deadline;
 
-    private GrpcCall(Method<TRequest, TResponse> method, Http2Connection connection)
+    private GrpcCall(Method<TRequest, TResponse> method, Http2Connection connection, CallCompletions completions)
     {
         _method = method;
         _connection = connection;
+        _taskOptions = completions == CallCompletions.Inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously;
+        _responseHeaders = new(_taskOptions);
+        _singleResponse = new(_taskOptions);
         // Observed so an unawaited unary task's failure is never an unobserved exception.
         _singleResponse.Task.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
         _responseHeaders.Task.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
@@ -46,9 +51,9 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
     /// Opens the call; with <paramref name="request"/> (unary and server-streaming calls) sends it and ends the
     /// request side. Throws <see cref="IOException"/> when the connection cannot take new streams.
     /// </summary>
-    public static GrpcCall<TRequest, TResponse> Start(Http2Connection connection, Method<TRequest, TResponse> method, string authority, CallOptions options, TRequest? request)
+    public static GrpcCall<TRequest, TResponse> Start(Http2Connection connection, Method<TRequest, TResponse> method, string authority, CallOptions options, TRequest? request, CallCompletions completions)
     {
-        var call = new GrpcCall<TRequest, TResponse>(method, connection);
+        var call = new GrpcCall<TRequest, TResponse>(method, connection, completions);
         var frame = request is null ? null : GrpcFrameSerializationContext.Serialize(method.RequestMarshaller, request);
         call._stream = connection.Open(RequestHeaders(method, authority, options), call, endStream: false);
         if (frame is not null)
@@ -134,7 +139,7 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
             {
                 throw new InvalidOperationException("a previous MoveNext is still pending");
             }
-            _moveNext = new TaskCompletionSource<bool>();
+            _moveNext = new TaskCompletionSource<bool>(_taskOptions);
             return _moveNext.Task;
         }
     }
@@ -158,7 +163,7 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
                 return Task.FromException(new RpcException(status));
             }
         }
-        var written = new TaskCompletionSource();
+        var written = new TaskCompletionSource(_taskOptions);
         _connection.SendData(_stream!, frame, frame.Length, endStream, failure =>
         {
             if (failure is null)
@@ -236,7 +241,16 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
                     break;
                 }
                 parsed ??= [];
-                parsed.Add(_method.ResponseMarshaller.ContextualDeserializer(new BufferDeserializationContext(_received.AsMemory(offset + 5, length))));
+                try
+                {
+                    parsed.Add(_method.ResponseMarshaller.ContextualDeserializer(new BufferDeserializationContext(_received.AsMemory(offset + 5, length))));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A message this client cannot read fails this call, not the connection (or the process).
+                    failure = new Status(StatusCode.Internal, $"the server's response could not be read: {e.Message}", e);
+                    break;
+                }
                 offset += 5 + length;
             }
             if (offset > 0)
@@ -342,7 +356,13 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
             }
             if (name.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.Ordinal))
             {
-                metadata.Add(name, Convert.FromBase64String(value));
+                // gRPC allows unpadded base64 in -bin headers; one that is not base64 at all is skipped.
+                var padded = value.PadRight(value.Length + ((4 - (value.Length % 4)) % 4), '=');
+                var bytes = new byte[padded.Length];
+                if (Convert.TryFromBase64String(padded, bytes, out var length))
+                {
+                    metadata.Add(name, bytes[..length]);
+                }
             }
             else
             {

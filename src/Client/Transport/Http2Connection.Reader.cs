@@ -33,8 +33,10 @@ internal sealed partial class Http2Connection
                 Dispatch(header[3], header[4], streamId, payload.AsSpan(0, length));
             }
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or Http2ProtocolException or EndOfStreamException)
+        catch (Exception e)
         {
+            // Whatever went wrong (the network, a frame that breaks the rules, a bug), it ends this connection and
+            // fails its calls; it must never escape a thread of ours and end the process.
             Close(e);
         }
     }
@@ -48,6 +50,11 @@ internal sealed partial class Http2Connection
         }
         _socket.Connect(addresses, _port);
         _connectTimeout.Dispose();
+        // The preface and our settings before anything else, while the writer still waits for the connection.
+        var opening = new List<byte>(Http2Frames.Preface.ToArray());
+        opening.AddRange(Http2Frames.SettingsFrame((Http2Frames.SettingEnablePush, 0u), (Http2Frames.SettingInitialWindowSize, (uint)ReceiveWindow)));
+        opening.AddRange(Http2Frames.WindowUpdateFrame(0, ReceiveWindow - Http2Frames.DefaultWindow));
+        _socket.Send([.. opening]);
         lock (_lock)
         {
             _connected = true;
@@ -57,6 +64,17 @@ internal sealed partial class Http2Connection
 
     private void Dispatch(byte type, byte flags, int streamId, ReadOnlySpan<byte> payload)
     {
+        var expectedLength = type switch
+        {
+            Http2Frames.RstStream or Http2Frames.WindowUpdate => 4,
+            Http2Frames.Ping => 8,
+            _ => -1,
+        };
+        if ((expectedLength >= 0 && payload.Length != expectedLength) || (type == Http2Frames.GoAway && payload.Length < 8)
+            || (type == Http2Frames.Settings && payload.Length % 6 != 0))
+        {
+            throw new Http2ProtocolException($"a frame of type {type} with a {payload.Length}-byte payload");
+        }
         if (_headerBlockStream != 0 && type != Http2Frames.Continuation)
         {
             throw new Http2ProtocolException("a header block was interrupted by another frame");
@@ -207,6 +225,7 @@ internal sealed partial class Http2Connection
         lock (_lock)
         {
             _streams.Remove(streamId, out stream);
+            Monitor.PulseAll(_lock);
         }
         stream?.Handler.OnAborted(new Http2StreamAbort(
             $"the server reset the stream (HTTP/2 error {errorCode})", Unprocessed: errorCode == Http2Frames.RefusedStream));
@@ -222,6 +241,10 @@ internal sealed partial class Http2Connection
                 var value = BinaryPrimitives.ReadUInt32BigEndian(payload[(i + 2)..]);
                 if (id == Http2Frames.SettingInitialWindowSize)
                 {
+                    if (value > int.MaxValue)
+                    {
+                        throw new Http2ProtocolException($"SETTINGS_INITIAL_WINDOW_SIZE {value} exceeds 2^31-1");
+                    }
                     // RFC 9113 6.9.2: a new initial window shifts every open stream's window by the difference.
                     var delta = (long)value - _peerInitialWindow;
                     foreach (var stream in _streams.Values)
@@ -244,12 +267,15 @@ internal sealed partial class Http2Connection
         List<Http2Stream> refused;
         lock (_lock)
         {
-            _goAwayLastStreamId = lastStreamId;
+            // New calls go to a new connection; Kestrel's first GOAWAY of a graceful stop names 2^31-1, so the
+            // flag, not the id, says "going away".
+            _goingAway = true;
             refused = [.. _streams.Values.Where(s => s.Id > lastStreamId)];
             foreach (var stream in refused)
             {
                 _streams.Remove(stream.Id);
             }
+            Monitor.PulseAll(_lock);
         }
         var abort = new Http2StreamAbort($"the server at {_host}:{_port} is going away and did not process the call", Unprocessed: true);
         foreach (var stream in refused)

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace LogCluster.Client.Transport;
 
 internal sealed partial class Http2Connection
@@ -45,7 +43,7 @@ internal sealed partial class Http2Connection
         {
             if (_closedBy is null)
             {
-                _writes.Enqueue(new WriteItem(Raw: frame));
+                _control.Enqueue(frame);
                 Monitor.PulseAll(_lock);
             }
         }
@@ -57,6 +55,7 @@ internal sealed partial class Http2Connection
         var used = 0;
         var written = new List<Action<Exception?>>();
         Exception? failure = null;
+        WriteItem? current = null;
         try
         {
             lock (_lock)
@@ -69,9 +68,10 @@ internal sealed partial class Http2Connection
             while (true)
             {
                 WriteItem? item = null;
+                byte[][] control;
                 lock (_lock)
                 {
-                    while (_closedBy is null && _writes.Count == 0 && used == 0)
+                    while (_closedBy is null && _writes.Count == 0 && _control.Count == 0 && used == 0)
                     {
                         Monitor.Wait(_lock);
                     }
@@ -80,7 +80,13 @@ internal sealed partial class Http2Connection
                         failure = _closedBy;
                         break;
                     }
+                    control = TakeControl();
                     _writes.TryDequeue(out item);
+                    current = item;
+                }
+                foreach (var frame in control)
+                {
+                    Append(frame, buffer, ref used, written);
                 }
                 if (item is null)
                 {
@@ -101,12 +107,19 @@ internal sealed partial class Http2Connection
                 {
                     written.Add(item.Written);
                 }
+                current = null;
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Exception e)
         {
+            // Never out of this thread: the connection ends and its calls fail.
             failure = e;
             Close(e);
+        }
+        if (current?.Written is { } interrupted && !written.Contains(interrupted))
+        {
+            // The item being written when the connection failed is in neither list: its writer must hear too.
+            written.Add(interrupted);
         }
         FailQueued(written, failure ?? new IOException("the connection was closed"));
     }
@@ -119,6 +132,7 @@ internal sealed partial class Http2Connection
     {
         var stream = item.Stream!;
         var offset = 0;
+        byte[][] control;
         Span<byte> header = stackalloc byte[Http2Frames.HeaderLength];
         do
         {
@@ -144,14 +158,20 @@ internal sealed partial class Http2Connection
                         stream.SendWindow -= chunk;
                         break;
                     }
-                    if (used == 0)
+                    control = TakeControl();
+                    if (used == 0 && control.Length == 0)
                     {
-                        // Out of credit and nothing buffered: wait for the peer's WINDOW_UPDATE.
+                        // Out of credit and nothing buffered: wait for the peer's WINDOW_UPDATE (or frames we owe it).
                         Monitor.Wait(_lock);
                         continue;
                     }
                 }
-                // Never hold the lock while writing: the reader thread needs it to take in the credit.
+                // Never hold the lock while writing: the reader thread needs it to take in the credit. The frames we
+                // owe the peer go out meanwhile: it may be waiting for our WINDOW_UPDATE to send what frees our credit.
+                foreach (var frame in control)
+                {
+                    Append(frame, buffer, ref used, written);
+                }
                 Flush(buffer, ref used, written);
             }
             var last = offset + chunk == item.Length;
@@ -162,6 +182,18 @@ internal sealed partial class Http2Connection
         }
         while (offset < item.Length);
         return true;
+    }
+
+    /// <summary>Takes the control frames owed; call under the lock.</summary>
+    private byte[][] TakeControl()
+    {
+        if (_control.Count == 0)
+        {
+            return [];
+        }
+        var frames = _control.ToArray();
+        _control.Clear();
+        return frames;
     }
 
     private void Append(ReadOnlySpan<byte> bytes, byte[] buffer, ref int used, List<Action<Exception?>> written)

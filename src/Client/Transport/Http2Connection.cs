@@ -23,11 +23,14 @@ internal sealed partial class Http2Connection : IDisposable
     private readonly object _lock = new();
     private readonly Dictionary<int, Http2Stream> _streams = [];
     private readonly Queue<WriteItem> _writes = new();
+
+    /// <summary>Frames the reader owes the peer (SETTINGS and PING acks, WINDOW_UPDATE): written ahead of queued data.</summary>
+    private readonly Queue<byte[]> _control = new();
     private readonly ITimer _connectTimeout;
     private int _nextStreamId = 1;
     private bool _connected;
     private Exception? _closedBy;
-    private int _goAwayLastStreamId = int.MaxValue;
+    private bool _goingAway;
     private long _connectionSendWindow = Http2Frames.DefaultWindow;
     private int _peerInitialWindow = Http2Frames.DefaultWindow;
     private int _peerMaxFrameSize = Http2Frames.DefaultMaxFrameSize;
@@ -43,14 +46,8 @@ internal sealed partial class Http2Connection : IDisposable
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
-        // The preface and our settings go first; calls opened before the socket connects queue behind them.
-        _writes.Enqueue(new WriteItem(Raw: [.. Http2Frames.Preface]));
-        _writes.Enqueue(new WriteItem(Raw: Http2Frames.SettingsFrame(
-            (Http2Frames.SettingEnablePush, 0u),
-            (Http2Frames.SettingInitialWindowSize, (uint)ReceiveWindow))));
-        _writes.Enqueue(new WriteItem(Raw: Http2Frames.WindowUpdateFrame(0, ReceiveWindow - Http2Frames.DefaultWindow)));
         _connectTimeout = DedicatedTimeProvider.Shared.CreateTimer(
-            _ => Close(new IOException($"connecting to {host}:{port} took longer than {connectTimeout.TotalMilliseconds} ms")),
+            _ => CloseUnlessConnected(new IOException($"connecting to {host}:{port} took longer than {connectTimeout.TotalMilliseconds} ms")),
             null, connectTimeout, Timeout.InfiniteTimeSpan);
         new Thread(ReadLoop) { IsBackground = true, Name = $"logcluster-h2-read {host}:{port}" }.Start();
         new Thread(WriteLoop) { IsBackground = true, Name = $"logcluster-h2-write {host}:{port}" }.Start();
@@ -63,7 +60,7 @@ internal sealed partial class Http2Connection : IDisposable
         {
             lock (_lock)
             {
-                return _closedBy is null && _goAwayLastStreamId == int.MaxValue;
+                return _closedBy is null && !_goingAway;
             }
         }
     }
@@ -77,11 +74,16 @@ internal sealed partial class Http2Connection : IDisposable
     {
         lock (_lock)
         {
-            if (_closedBy is not null || _goAwayLastStreamId != int.MaxValue)
+            if (_closedBy is not null || _goingAway)
             {
                 throw new IOException($"the connection to {_host}:{_port} is closed", _closedBy);
             }
             var stream = new Http2Stream(_nextStreamId, handler, _peerInitialWindow) { SentEnd = endStream };
+            if (_nextStreamId > int.MaxValue - 2)
+            {
+                // Stream ids are spent: this one is the last, the next call opens a new connection.
+                _goingAway = true;
+            }
             _nextStreamId += 2;
             _streams[stream.Id] = stream;
             QueueHeaders(stream.Id, headerBlock, endStream);
@@ -103,6 +105,8 @@ internal sealed partial class Http2Connection : IDisposable
             if (closed is null)
             {
                 stream.SentEnd |= endStream;
+                // A call the server already finished (a trailers-only answer before our request left): forget it now.
+                RemoveIfDone(stream);
                 _writes.Enqueue(new WriteItem(Stream: stream, Payload: payload, Length: length, EndStream: endStream, Written: written));
                 Monitor.PulseAll(_lock);
             }
@@ -129,10 +133,23 @@ internal sealed partial class Http2Connection : IDisposable
     /// <summary>Forgets a stream that ended in both directions.</summary>
     private void RemoveIfDone(Http2Stream stream)
     {
-        if (stream.SentEnd && stream.ReceivedEnd)
+        if (stream.SentEnd && stream.ReceivedEnd && _streams.Remove(stream.Id))
         {
-            _streams.Remove(stream.Id);
+            // The writer may be waiting for this stream's credit: it must look again and drop its data.
+            Monitor.PulseAll(_lock);
         }
+    }
+
+    private void CloseUnlessConnected(Exception reason)
+    {
+        lock (_lock)
+        {
+            if (_connected)
+            {
+                return;
+            }
+        }
+        Close(reason);
     }
 
     /// <summary>Closes the socket; every open stream is aborted and every queued write fails. Idempotent.</summary>

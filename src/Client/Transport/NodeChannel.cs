@@ -10,7 +10,7 @@ namespace LogCluster.Client.Transport;
 /// are all blocked in synchronous sends cannot read the acknowledgements that would unblock them. The node side,
 /// the CLI and the tests keep Grpc.Net.Client and Grpc.AspNetCore; the wire is the same gRPC.
 /// </summary>
-internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout) : CallInvoker, IDisposable
+internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout, CallCompletions completions) : CallInvoker, IDisposable
 {
     private readonly Lock _lock = new();
     private readonly string _authority = $"{host}:{port}";
@@ -52,16 +52,15 @@ internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout
         // A connection can close between the check and the open: one more try on a new one, then the failure.
         for (var attempt = 0; ; attempt++)
         {
-            var connection = Connection();
             try
             {
-                return GrpcCall<TRequest, TResponse>.Start(connection, method, _authority, options, request);
+                return GrpcCall<TRequest, TResponse>.Start(Connection(), method, _authority, options, request, completions);
             }
-            catch (IOException) when (attempt == 0)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException && attempt == 0)
             {
                 // Closed under us: the next turn opens a new connection.
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
                 throw new RpcException(new Status(StatusCode.Unavailable, e.Message, e));
             }

@@ -12,7 +12,7 @@ namespace LogCluster.Producer.Internals;
 /// </summary>
 internal sealed class CompletionDispatcher : IDisposable
 {
-    private readonly BlockingCollection<PartitionKey> _ready = new();
+    private readonly BlockingCollection<Action> _ready = new();
     private readonly ConcurrentDictionary<PartitionKey, PartitionOrder> _order = new();
     private readonly Thread _thread;
 
@@ -63,24 +63,30 @@ internal sealed class CompletionDispatcher : IDisposable
         Signal(partition);
     }
 
-    private void Signal(PartitionKey partition)
+    private void Signal(PartitionKey partition) => Run(() => Drain(partition));
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (a callback outside any partition's order: a record refused before it reached a
+    /// batch, or one whose own deadline passed) on the completion thread, or here once the dispatcher is closed.
+    /// </summary>
+    public void Run(Action work)
     {
         try
         {
-            _ready.Add(partition);
+            _ready.Add(work);
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
-            // Closed: drain here, nobody else will.
-            Drain(partition);
+            // Closed: run here, nobody else will.
+            work();
         }
     }
 
     private void Run()
     {
-        foreach (var partition in _ready.GetConsumingEnumerable())
+        foreach (var work in _ready.GetConsumingEnumerable())
         {
-            Drain(partition);
+            work();
         }
     }
 

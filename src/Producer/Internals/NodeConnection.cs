@@ -20,13 +20,20 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
 
     private sealed record InFlightRequest(long CorrelationId, IReadOnlyList<ProducerBatch> Batches, long SentTimestamp, long DeadlineTimestamp);
 
+    /// <summary>
+    /// acks=0 requests not yet handed to the socket, by deadline: no response will ever say they are done, so they
+    /// count as in flight until written (max.in.flight bounds what queues for a node that stopped reading), and one
+    /// unwritten past request.timeout.ms breaks the stream as an unanswered request does.
+    /// </summary>
+    private readonly LinkedList<long> _unwritten = new();
+
     public int InFlightCount
     {
         get
         {
             lock (_lock)
             {
-                return _inFlight.Count;
+                return _inFlight.Count + _unwritten.Count;
             }
         }
     }
@@ -73,9 +80,10 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
 
     /// <summary>
     /// Gives up on this node while it may still hold requests (it no longer leads): everything in flight fails
-    /// with NOT_LEADER_OR_FOLLOWER and is retried where metadata now points, and the connection is replaced, since a
-    /// frozen or cut-off node would hold every call on it. Safe with idempotence: the new leader deduplicates by
-    /// sequence, and a fenced leader can no longer acknowledge acks=all.
+    /// as NETWORK_EXCEPTION and is retried where metadata now points, and the connection is replaced, since a
+    /// frozen or cut-off node would hold every call on it. NETWORK_EXCEPTION, not NOT_LEADER_OR_FOLLOWER: the node
+    /// may have written (and replicated) these batches, so an idempotent producer must count them as possibly
+    /// written and never re-stamp them under a new epoch. The new leader deduplicates them by sequence.
     /// </summary>
     public void Abandon(string reason)
     {
@@ -86,7 +94,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         }
         if (call is not null)
         {
-            Break(call, ErrorCode.NotLeaderOrFollower, reason, retryAtOnce: true);
+            Break(call, ErrorCode.NetworkException, reason, retryAtOnce: true);
             metadata.ResetChannel(node);
         }
     }
@@ -98,7 +106,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         {
             lock (_lock)
             {
-                return _inFlight.TryPeek(out var oldest) ? oldest.DeadlineTimestamp : null;
+                return _inFlight.TryPeek(out var oldest) ? oldest.DeadlineTimestamp : _unwritten.First?.Value;
             }
         }
     }
@@ -111,15 +119,21 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
     public void Send(ProduceRequest request, IReadOnlyList<ProducerBatch> batches, TimeSpan requestTimeout, long streamId)
     {
         AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call = null;
+        LinkedListNode<long>? unwritten = null;
         lock (_lock)
         {
             if (streamId == _streamId)
             {
                 call = _call ??= Open();
+                var now = time.GetTimestamp();
+                var deadline = now + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency);
                 if (acks != Acks.None)
                 {
-                    var now = time.GetTimestamp();
-                    _inFlight.Enqueue(new InFlightRequest(request.CorrelationId, batches, now, now + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency)));
+                    _inFlight.Enqueue(new InFlightRequest(request.CorrelationId, batches, now, deadline));
+                }
+                else
+                {
+                    unwritten = _unwritten.AddLast(deadline);
                 }
             }
         }
@@ -130,10 +144,10 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         }
         // A write held by flow control (a node that stopped reading) is bounded by the request timeout, which
         // breaks the stream (CheckTimeout); the write then fails and so does everything in flight on it.
-        _ = WrittenAsync(call, call.RequestStream.WriteAsync(request), batches);
+        _ = WrittenAsync(call, call.RequestStream.WriteAsync(request), batches, unwritten);
     }
 
-    private async Task WrittenAsync(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call, Task write, IReadOnlyList<ProducerBatch> batches)
+    private async Task WrittenAsync(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call, Task write, IReadOnlyList<ProducerBatch> batches, LinkedListNode<long>? unwritten)
     {
         try
         {
@@ -141,6 +155,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         }
         catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException)
         {
+            RemoveUnwritten(unwritten);
             Break(call, ErrorCode.NetworkException, $"sending to node {node.NodeId} failed: {e.Message}");
             if (acks == Acks.None)
             {
@@ -148,10 +163,23 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
             }
             return;
         }
+        RemoveUnwritten(unwritten);
         if (acks == Acks.None)
         {
-            // acks=0: written is all there is to know.
+            // acks=0: written is all there is to know, and the node has room for the next request.
             Complete(batches, AttemptResult.Sent(-1));
+            onResponse();
+        }
+    }
+
+    private void RemoveUnwritten(LinkedListNode<long>? unwritten)
+    {
+        lock (_lock)
+        {
+            if (unwritten?.List is not null)
+            {
+                _unwritten.Remove(unwritten);
+            }
         }
     }
 
@@ -161,7 +189,8 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
         AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call;
         lock (_lock)
         {
-            call = _inFlight.TryPeek(out var oldest) && oldest.DeadlineTimestamp <= now ? _call : null;
+            var overdue = (_inFlight.TryPeek(out var oldest) && oldest.DeadlineTimestamp <= now) || _unwritten.First?.Value <= now;
+            call = overdue ? _call : null;
         }
         if (call is not null)
         {
@@ -224,6 +253,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
             _streamId = NewStreamId();
             failed = [.. _inFlight];
             _inFlight.Clear();
+            _unwritten.Clear();
         }
         call.Dispose();
         foreach (var request in failed)

@@ -45,8 +45,12 @@ internal sealed class PendingRecord(
     public RecordMetadata Metadata(PartitionKey partition, long offset) =>
         new(partition.Topic, partition.Partition, offset, timestamp, key?.Length ?? -1, value?.Length ?? -1);
 
-    /// <summary>Completes the record once: sets the task and runs the callback on the calling thread.</summary>
-    public bool TryFinish(RecordMetadata? metadata, Exception? failure)
+    /// <summary>
+    /// Completes the record once: sets the task and runs the callback, on the calling thread or, with
+    /// <paramref name="runCallback"/>, wherever that puts it (the completion thread, when the caller is one of the
+    /// SDK's own threads: user code must never hold them).
+    /// </summary>
+    public bool TryFinish(RecordMetadata? metadata, Exception? failure, Action<Action>? runCallback = null)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
@@ -68,20 +72,33 @@ internal sealed class PendingRecord(
         }
         if (callback is not null)
         {
-            try
+            var error = failure switch
             {
-                callback(metadata, failure switch
-                {
-                    null => null,
-                    LogClusterException known => known,
-                    _ => new LogClusterException(Protocol.V1.ErrorCode.UnknownServerError, failure.Message, failure),
-                });
+                null => null,
+                LogClusterException known => known,
+                _ => new LogClusterException(Protocol.V1.ErrorCode.UnknownServerError, failure.Message, failure),
+            };
+            if (runCallback is null)
+            {
+                InvokeCallback(metadata, error);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            else
             {
-                // A callback's own failure is the application's; it must not stop other records' completions.
+                runCallback(() => InvokeCallback(metadata, error));
             }
         }
         return true;
+    }
+
+    private void InvokeCallback(RecordMetadata? metadata, LogClusterException? error)
+    {
+        try
+        {
+            callback!(metadata, error);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A callback's own failure is the application's; it must not stop other records' completions.
+        }
     }
 }

@@ -241,20 +241,27 @@ internal sealed class Sender(
 
     private async Task RefreshAsync(string topic)
     {
-        metadata.Invalidate(topic);
         try
         {
-            await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
+            metadata.Invalidate(topic);
+            try
+            {
+                await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Unknown topic, no node reachable, a connection cut mid-answer, or anything else: the batches wait,
+                // and their deadlines bound the wait.
+            }
+            await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Client.LogClusterException or Grpc.Core.RpcException or OperationCanceledException)
+        finally
         {
-            // Unknown topic, no node reachable, or a connection cut mid-answer: the batches wait, and their
-            // deadlines bound the wait. Whatever happened, the sender must be woken to look again, or batches
-            // with no leader would sit until their delivery timeout.
+            // Whatever happened, the next refresh of this topic must be possible, and the sender must look again,
+            // or batches with no leader would sit until their delivery timeout.
+            _refreshes.TryRemove(topic, out _);
+            wake.Set();
         }
-        await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
-        _refreshes.TryRemove(topic, out _);
-        wake.Set();
     }
 
     private void Send(NodeConnection connection, List<ProducerBatch> batches, long stream)
