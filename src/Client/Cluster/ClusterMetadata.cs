@@ -31,6 +31,9 @@ internal sealed class ClusterMetadata : IDisposable
     /// <summary>How long a node reported unresponsive stays at the back of the line for admin requests.</summary>
     private static readonly TimeSpan _suspicion = TimeSpan.FromSeconds(10);
 
+    /// <summary>Makes the sockets of new connections when set (tests in network namespaces); null: the default way.</summary>
+    public Func<System.Net.Sockets.Socket>? SocketFactory { get; init; }
+
     /// <summary>Kafka's socket.connection.setup.timeout.ms default: a host that does not answer a connect in 10 s is down.</summary>
     private static readonly TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
 
@@ -57,7 +60,7 @@ internal sealed class ClusterMetadata : IDisposable
     /// complete on the connection's own threads (<see cref="NodeChannel"/>), never needing the thread pool.
     /// </summary>
     public NodeChannel Channel(string host, int port) =>
-        _channels.GetOrAdd((host, port), key => new NodeChannel(key.Host, key.Port, _requestTimeout < _connectTimeout ? _requestTimeout : _connectTimeout, _completions));
+        _channels.GetOrAdd((host, port), key => new NodeChannel(key.Host, key.Port, _requestTimeout < _connectTimeout ? _requestTimeout : _connectTimeout, _completions, SocketFactory));
 
     /// <summary>Drops the node's channel, failing every call on it; the next call opens a new connection.</summary>
     public void ResetChannel(NodeAddress node) => ResetChannel(node.Host, node.Port);
