@@ -52,7 +52,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// <summary>The sender loop on a thread of its own: it must run while every pool thread is blocked in a sync send.</summary>
     private Task StartSenderThread(string name)
     {
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed synchronously: only close waits on it, and a blocking Dispose() must not need the pool.
+        var stopped = new TaskCompletionSource();
         new Thread(() =>
         {
             try
