@@ -119,10 +119,9 @@ internal sealed class ClusterMetadata : IDisposable
         }
         var nodes = response.Nodes.ToDictionary(n => n.NodeId, n => new NodeAddress(n.NodeId, n.Host, n.Port));
         _nodes = [.. nodes.Values];
-        var leaders = metadata.Partitions.OrderBy(p => p.Partition)
-            .Select(p => nodes.TryGetValue(p.LeaderId, out var leader) ? leader : (NodeAddress?)null)
-            .ToArray();
-        var layout = new TopicLayout(topic, leaders);
+        var partitions = metadata.Partitions.OrderBy(p => p.Partition).ToList();
+        var leaders = partitions.Select(p => nodes.TryGetValue(p.LeaderId, out var leader) ? leader : (NodeAddress?)null).ToArray();
+        var layout = new TopicLayout(topic, leaders, [.. partitions.Select(p => p.LeaderEpoch)]).NotOlderThan(TryGetKnown(topic));
         _topics[topic] = (layout, _time.GetTimestamp(), Stale: false);
         return layout;
     }
