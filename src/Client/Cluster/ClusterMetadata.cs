@@ -24,6 +24,7 @@ internal sealed class ClusterMetadata : IDisposable
     private readonly ConcurrentDictionary<(string Host, int Port), NodeChannel> _channels = new();
     private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt, bool Stale)> _topics = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
+    private int _rotation;
 
     /// <summary>Nodes a caller found unresponsive (a request long unanswered), with when: asked last for a while.</summary>
     private readonly ConcurrentDictionary<(string Host, int Port), long> _suspects = new();
@@ -105,13 +106,16 @@ internal sealed class ClusterMetadata : IDisposable
     /// The topic's layout, from the cache or the cluster. Throws <see cref="LogClusterException"/> with
     /// UNKNOWN_TOPIC_OR_PARTITION when the cluster does not know the topic, or NETWORK_EXCEPTION when no node answers.
     /// </summary>
-    public async Task<TopicLayout> GetTopicAsync(string topic, CancellationToken cancellationToken)
+    /// <param name="topic">The topic.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <param name="askLast">A node not to ask first: the leader being left, whose own view is the one in doubt.</param>
+    public async Task<TopicLayout> GetTopicAsync(string topic, CancellationToken cancellationToken, NodeAddress? askLast = null)
     {
         if (!IsStale(topic) && TryGetCached(topic) is { } cached)
         {
             return cached;
         }
-        var response = await QueryAsync(topic, cancellationToken).ConfigureAwait(false);
+        var response = await QueryAsync(topic, askLast, cancellationToken).ConfigureAwait(false);
         var metadata = response.Topics.FirstOrDefault(t => t.Name == topic);
         if (metadata is null || metadata.ErrorCode != ErrorCode.None)
         {
@@ -129,12 +133,13 @@ internal sealed class ClusterMetadata : IDisposable
     /// <summary>Metadata is safe to ask twice: a node that has not answered in this long gets company.</summary>
     private static readonly TimeSpan _metadataHedge = TimeSpan.FromMilliseconds(200);
 
-    private Task<MetadataResponse> QueryAsync(string topic, CancellationToken cancellationToken) =>
+    private Task<MetadataResponse> QueryAsync(string topic, NodeAddress? askLast, CancellationToken cancellationToken) =>
         AskAnyChannelAsync(
             "a metadata request",
             (channel, token) => new AdminService.AdminServiceClient(channel).MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: token).ResponseAsync,
             cancellationToken,
-            _metadataHedge);
+            _metadataHedge,
+            askLast);
 
     /// <summary>
     /// Sends an admin request to the known nodes, then the bootstrap servers, until one answers. Throws
@@ -167,11 +172,17 @@ internal sealed class ClusterMetadata : IDisposable
         string what,
         Func<NodeChannel, CancellationToken, Task<TResponse>> call,
         CancellationToken cancellationToken,
-        TimeSpan? hedgeAfter = null)
+        TimeSpan? hedgeAfter = null,
+        NodeAddress? askLast = null)
     {
         RpcException? last = null;
-        var candidates = new Queue<(string Host, int Port)>(_nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct()
-            .OrderBy(IsSuspect));
+        // Each call starts at the next node (then the suspects last): when every node looks slow (a frozen or cut-off
+        // node stalls acks=all on all of them), one that answers quickly with its own stale view is not asked first
+        // every time. An older answer cannot undo a newer one (TopicLayout.NotOlderThan).
+        var known = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct().ToList();
+        var start = known.Count == 0 ? 0 : (int)((uint)Interlocked.Increment(ref _rotation) % (uint)known.Count);
+        var candidates = new Queue<(string Host, int Port)>(known.Skip(start).Concat(known.Take(start))
+            .OrderBy(n => askLast is { } last && n == (last.Host, last.Port)).ThenBy(IsSuspect));
         var asking = new List<Attempt<TResponse>>();
         try
         {

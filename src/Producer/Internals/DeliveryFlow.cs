@@ -64,10 +64,13 @@ internal sealed class DeliveryFlow
                 return result.BaseOffset;
             }
             _accumulator.AttemptFailed(batch, result.Error);
-            // Leadership moved, or the leader's node is gone or silent (a broken connection, a request timeout): ask
-            // the cluster again, as Kafka's client does after NOT_LEADER and after a disconnect.
+            // Leadership moved, or the leader's node is gone, silent or cut off from its followers (a broken connection,
+            // a request timeout, too few in-sync replicas): ask the cluster again, as Kafka's client does after
+            // NOT_LEADER and after a disconnect. A leader cut off from its peers answers NOT_ENOUGH_REPLICAS until the
+            // controller has replaced it; asking costs one metadata request per backoff.
             if (result.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
-                or ErrorCode.FencedLeaderEpoch or ErrorCode.NetworkException or ErrorCode.RequestTimedOut)
+                or ErrorCode.FencedLeaderEpoch or ErrorCode.NetworkException or ErrorCode.RequestTimedOut
+                or ErrorCode.NotEnoughReplicas or ErrorCode.NotEnoughReplicasAfterAppend)
             {
                 _metadataStale(batch.Partition.Topic);
             }
