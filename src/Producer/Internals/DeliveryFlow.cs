@@ -37,9 +37,17 @@ internal sealed class DeliveryFlow
                 Delay = config.RetryBackoff,
                 MaxDelay = config.RetryBackoffMax,
                 MaxRetryAttempts = config.Retries,
-                // Null keeps the exponential backoff; a batch taken off a silent leader goes to the new one at once.
-                DelayGenerator = static args => ValueTask.FromResult<TimeSpan?>(
-                    args.Outcome.Exception is LogClusterException { RetryAtOnce: true } ? TimeSpan.Zero : null),
+                // A batch taken off a silent leader goes to the new one at once. After a lost leader (a reset
+                // connection, NOT_LEADER) the wait stays at retry.backoff.ms instead of growing: the new leader is
+                // typically known within a few hundred milliseconds, and a backoff grown to a second would be the
+                // slowest part of the failover (the same reasoning as Kafka's KIP-951). Null keeps the exponential backoff.
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Exception switch
+                {
+                    LogClusterException { RetryAtOnce: true } => TimeSpan.Zero,
+                    LogClusterException { ErrorCode: ErrorCode.NetworkException or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable or ErrorCode.FencedLeaderEpoch }
+                        => config.RetryBackoff,
+                    _ => null,
+                }),
             });
         }
         _pipeline = builder.Build();
