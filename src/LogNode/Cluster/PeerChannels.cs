@@ -24,6 +24,9 @@ internal sealed class PeerChannels : IDisposable
             KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(2),
+            // Names are resolved off the thread pool (PeerAddressResolver): a peer whose name stopped resolving must
+            // not block pool threads for the resolver's timeout on every reconnect.
+            ConnectCallback = (context, cancellationToken) => PeerAddressResolver.Shared.ConnectAsync(context.DnsEndPoint, cancellationToken),
         },
     });
 

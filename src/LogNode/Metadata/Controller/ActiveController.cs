@@ -12,7 +12,7 @@ namespace LogCluster.LogNode.Metadata.Controller;
 /// before it.
 /// A node that is not the controller throws <see cref="NotControllerException"/> from every method.
 /// </summary>
-internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSettings settings, NodeMetrics metrics, TimeProvider time, ILogger<ActiveController> logger) : IDisposable
+internal sealed class ActiveController(IMetadataQuorum quorum, NodeIdentity self, ControllerSettings settings, NodeMetrics metrics, TimeProvider time, ILogger<ActiveController> logger) : IDisposable
 {
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly NodeSessions _sessions = new(settings, time);
@@ -83,7 +83,9 @@ internal sealed class ActiveController(IMetadataQuorum quorum, ControllerSetting
     {
         foreach (var node in quorum.Image.LiveNodes.ToList())
         {
-            if (_sessions.Expired(node.NodeId) is not { } reason)
+            // The node running this loop is alive: a heartbeat of its own that is late (a stalled process) does not
+            // make it dead, and fencing itself would take its partitions offline with nobody left to notice.
+            if (node.NodeId == self.NodeId || _sessions.Expired(node.NodeId) is not { } reason)
             {
                 continue;
             }
