@@ -1,0 +1,58 @@
+using System.Buffers;
+using LogCluster.LogNode.Kafka.Wire;
+
+namespace LogCluster.Tests.Unit.Kafka;
+
+/// <summary>Varints and UUIDs byte for byte as Kafka's protocol guide defines them.</summary>
+public sealed class KafkaPrimitivesTests
+{
+    [Theory]
+    [InlineData(0, "00")]
+    [InlineData(-1, "01")]
+    [InlineData(1, "02")]
+    [InlineData(63, "7e")]
+    [InlineData(-64, "7f")]
+    [InlineData(64, "8001")]
+    [InlineData(int.MaxValue, "feffffff0f")]
+    [InlineData(int.MinValue, "ffffffff0f")]
+    public void ZigzagVarints_RoundTripAsSpecified(int value, string hex)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        new KafkaWriter(output).WriteVarInt(value);
+        Assert.Equal(hex, Convert.ToHexString(output.WrittenSpan), ignoreCase: true);
+
+        var reader = new KafkaReader(output.WrittenMemory);
+        Assert.Equal(value, reader.ReadVarInt());
+    }
+
+    [Fact]
+    public void AVarintLongerThanFiveBytes_IsRefused()
+    {
+        var error = Assert.Throws<KafkaProtocolException>(() => new KafkaReader(Convert.FromHexString("ffffffffff01")).ReadUnsignedVarInt());
+
+        Assert.Contains("longer than 5 bytes", error.Message);
+    }
+
+    [Fact]
+    public void AUuid_IsItsSixteenBytesMostSignificantFirst()
+    {
+        var id = Guid.Parse("00112233-4455-6677-8899-aabbccddeeff");
+        var output = new ArrayBufferWriter<byte>();
+        new KafkaWriter(output).WriteUuid(id);
+
+        Assert.Equal("00112233445566778899AABBCCDDEEFF", Convert.ToHexString(output.WrittenSpan));
+        Assert.Equal(id, new KafkaReader(output.WrittenMemory).ReadUuid());
+    }
+
+    [Fact]
+    public void BytesAreSlicesOfTheFrame_NotCopies()
+    {
+        var frame = Convert.FromHexString("00000003" + "aabbcc");
+
+        var bytes = new KafkaReader(frame).ReadBytes(compact: false);
+
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment));
+        Assert.Same(frame, segment.Array);
+        Assert.Equal(4, segment.Offset);
+    }
+}
