@@ -33,6 +33,15 @@ public sealed class NodeOptions
     /// <summary>Port external clients use for this node (a published port); defaults to the external listen port.</summary>
     public int? ExternalAdvertisedPort { get; set; }
 
+    /// <summary>
+    /// A listener for Kafka clients (librdkafka, kafkajs, the Java client), e.g. "0.0.0.0:9093"; unset: none.
+    /// docs/kafka-compatibility.md lists what it serves.
+    /// </summary>
+    public string? KafkaListen { get; set; }
+
+    /// <summary>A Kafka connection without a request for this long is closed (Kafka's connections.max.idle.ms).</summary>
+    public int KafkaIdleTimeoutMs { get; set; } = 600_000;
+
     /// <summary>Folder holding the topics' partitions and metadata.</summary>
     public string DataDir { get; set; } = "data";
 
@@ -120,6 +129,8 @@ public sealed class NodeOptions
         ["--offsets-topic-replication-factor"] = "Node:OffsetsTopicReplicationFactor",
         ["--metrics-listen"] = "Node:MetricsListen",
         ["--external-listen"] = "Node:ExternalListen",
+        ["--kafka-listen"] = "Node:KafkaListen",
+        ["--kafka-idle-timeout-ms"] = "Node:KafkaIdleTimeoutMs",
         ["--external-advertised-host"] = "Node:ExternalAdvertisedHost",
         ["--external-advertised-port"] = "Node:ExternalAdvertisedPort",
         ["--otlp-endpoint"] = "Node:OtlpEndpoint",

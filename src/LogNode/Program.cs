@@ -2,6 +2,7 @@ using System.Net;
 using LogCluster.LogNode;
 using LogCluster.LogNode.Cluster;
 using LogCluster.LogNode.Groups;
+using LogCluster.LogNode.Kafka;
 using LogCluster.LogNode.Metadata;
 using LogCluster.LogNode.Metadata.Controller;
 using LogCluster.LogNode.Metadata.Quorum;
@@ -10,6 +11,7 @@ using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Services;
 using LogCluster.LogNode.Storage;
 using LogCluster.LogNode.Telemetry;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -49,6 +51,10 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     {
         kestrel.Listen(ListenAddress.Parse(metrics), o => o.Protocols = HttpProtocols.Http1);
     }
+    if (options.KafkaListen is { } kafka)
+    {
+        kestrel.Listen(ListenAddress.Parse(kafka), o => o.UseConnectionHandler<KafkaConnectionHandler>());
+    }
     kestrel.Limits.MaxRequestBodySize = null;
 });
 builder.Services.AddGrpc(grpc =>
@@ -85,6 +91,7 @@ builder.Services.AddSingleton<FetchHandler>();
 builder.Services.AddSingleton<OffsetLookup>();
 builder.Services.AddSingleton(new OffsetsTopic(options.OffsetsTopicPartitions, options.OffsetsTopicReplicationFactor));
 builder.Services.AddSingleton<GroupCoordinator>();
+builder.Services.AddSingleton<ServedKafkaApis>();
 // Order matters: the quorum is joined before anything reads the image.
 builder.Services.AddHostedService<MetadataQuorumService>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaManager>());

@@ -5,7 +5,7 @@ namespace LogCluster.KafkaCodegen;
 /// <summary>
 /// Emits one C# file per message: a class with a property per field, <c>Read</c> and <c>Write</c> for every valid
 /// version, flexible versions (compact lengths, tagged fields, unknown tags skipped) and nullable versions; nested
-/// structs become nested classes. Plus one table of every request's key and versions.
+/// structs become nested classes.
 /// </summary>
 public static class CSharpEmitter
 {
@@ -21,7 +21,7 @@ public static class CSharpEmitter
         code.Line($"namespace {Namespace};");
         code.Line();
         Summary(code, message.Comment);
-        code.Open($"internal sealed partial class {message.Name}");
+        code.Open($"internal sealed partial class {message.Name} : IKafkaMessage");
         if (message.ApiKey is { } key)
         {
             code.Line($"public const short ApiKey = {key};");
@@ -42,26 +42,6 @@ public static class CSharpEmitter
         code.Line("public void Write(KafkaWriter writer, short version) => Write(writer, version, IsFlexible(version));");
         code.Line();
         Struct(code, message.Body, message.Valid, topLevel: true);
-        code.Close();
-        return code.ToString();
-    }
-
-    public static string ApiTable(IEnumerable<MessageSchema> requests)
-    {
-        var code = new Code();
-        code.Raw(Header("*.schema"));
-        code.Line($"namespace {Namespace};");
-        code.Line();
-        code.Line("/// <summary>Every request this node decodes: its API key, versions and first flexible version.</summary>");
-        code.Open("internal static partial class KafkaApis");
-        code.Line("public static readonly IReadOnlyList<(short ApiKey, string Name, short LowestVersion, short HighestVersion, short FlexibleFrom)> All =");
-        code.Line("[");
-        foreach (var request in requests.OrderBy(r => r.ApiKey))
-        {
-            var name = request.Name.EndsWith("Request", StringComparison.Ordinal) ? request.Name[..^"Request".Length] : request.Name;
-            code.Line($"    ({request.Name}.ApiKey, \"{name}\", {request.Name}.LowestVersion, {request.Name}.HighestVersion, {request.Name}.FlexibleFrom),");
-        }
-        code.Line("];");
         code.Close();
         return code.ToString();
     }

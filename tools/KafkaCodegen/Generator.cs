@@ -10,20 +10,14 @@ public static class Generator
     public static IReadOnlyDictionary<string, string> Generate(string repoRoot)
     {
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var requests = new List<MessageSchema>();
         foreach (var path in Directory.GetFiles(Path.Combine(repoRoot, SchemaFolder), "*.schema").Order(StringComparer.Ordinal))
         {
             var schemaFile = Path.GetFileName(path);
             foreach (var message in SchemaParser.Parse(File.ReadAllText(path), schemaFile))
             {
                 files[$"{OutputFolder}/{message.Name}.g.cs"] = CSharpEmitter.Message(message, schemaFile);
-                if (message.ApiKey is not null && message.Name.EndsWith("Request", StringComparison.Ordinal))
-                {
-                    requests.Add(message);
-                }
             }
         }
-        files[$"{OutputFolder}/KafkaApis.g.cs"] = CSharpEmitter.ApiTable(requests);
         return files;
     }
 

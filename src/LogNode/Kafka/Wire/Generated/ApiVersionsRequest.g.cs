@@ -4,7 +4,7 @@
 namespace LogCluster.LogNode.Kafka.Wire.Messages;
 
 /// <summary>The first request of a Kafka connection: which APIs, and which versions of each, this node serves (KIP-511 adds the client&apos;s software name and version).</summary>
-internal sealed partial class ApiVersionsRequest
+internal sealed partial class ApiVersionsRequest : IKafkaMessage
 {
     public const short ApiKey = 18;
 

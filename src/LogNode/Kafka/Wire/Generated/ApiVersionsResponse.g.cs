@@ -3,7 +3,7 @@
 #nullable enable
 namespace LogCluster.LogNode.Kafka.Wire.Messages;
 
-internal sealed partial class ApiVersionsResponse
+internal sealed partial class ApiVersionsResponse : IKafkaMessage
 {
     public const short ApiKey = 18;
 

@@ -4,7 +4,7 @@
 namespace LogCluster.LogNode.Kafka.Wire.Messages;
 
 /// <summary>Every request starts with this header. Version 0 has no client id; version 1 adds it; version 2 (for flexible requests) adds tagged fields. The client id keeps its classic encoding in version 2.</summary>
-internal sealed partial class RequestHeader
+internal sealed partial class RequestHeader : IKafkaMessage
 {
     public const short LowestVersion = 0;
 

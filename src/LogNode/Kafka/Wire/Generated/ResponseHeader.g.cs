@@ -4,7 +4,7 @@
 namespace LogCluster.LogNode.Kafka.Wire.Messages;
 
 /// <summary>Every response starts with this header: version 1 (tagged fields) for flexible responses, except ApiVersions, whose response always uses version 0 so that a client can read it whatever version it asked for.</summary>
-internal sealed partial class ResponseHeader
+internal sealed partial class ResponseHeader : IKafkaMessage
 {
     public const short LowestVersion = 0;
 
