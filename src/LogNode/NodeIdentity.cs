@@ -35,6 +35,13 @@ internal sealed class NodeIdentity(IServer server, IOptions<NodeOptions> options
         ? (options.Value.ExternalAdvertisedHost ?? listen.Address.ToString(), options.Value.ExternalAdvertisedPort ?? listen.Port)
         : null;
 
+    private readonly IPEndPoint? _kafkaListen = options.Value.KafkaListen is { } kafka ? ListenAddress.ParseKafka(kafka, options.Value.KafkaAdvertisedHost) : null;
+
+    /// <summary>Where Kafka clients are told to reach this node, or null when it has no Kafka listener.</summary>
+    public (string Host, int Port)? KafkaAddress => _kafkaListen is { } listen
+        ? (options.Value.KafkaAdvertisedHost ?? listen.Address.ToString(), options.Value.KafkaAdvertisedPort ?? listen.Port)
+        : null;
+
     /// <summary>Whether a call came in through the external listener (then it is answered with external addresses).</summary>
     public bool IsExternal(ServerCallContext context)
     {

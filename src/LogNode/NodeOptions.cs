@@ -39,6 +39,12 @@ public sealed class NodeOptions
     /// </summary>
     public string? KafkaListen { get; set; }
 
+    /// <summary>Host name Kafka clients use for this node; defaults to the Kafka listen address.</summary>
+    public string? KafkaAdvertisedHost { get; set; }
+
+    /// <summary>Port Kafka clients use for this node (a published port); defaults to the Kafka listen port.</summary>
+    public int? KafkaAdvertisedPort { get; set; }
+
     /// <summary>A Kafka connection without a request for this long is closed (Kafka's connections.max.idle.ms).</summary>
     public int KafkaIdleTimeoutMs { get; set; } = 600_000;
 
@@ -130,6 +136,8 @@ public sealed class NodeOptions
         ["--metrics-listen"] = "Node:MetricsListen",
         ["--external-listen"] = "Node:ExternalListen",
         ["--kafka-listen"] = "Node:KafkaListen",
+        ["--kafka-advertised-host"] = "Node:KafkaAdvertisedHost",
+        ["--kafka-advertised-port"] = "Node:KafkaAdvertisedPort",
         ["--kafka-idle-timeout-ms"] = "Node:KafkaIdleTimeoutMs",
         ["--external-advertised-host"] = "Node:ExternalAdvertisedHost",
         ["--external-advertised-port"] = "Node:ExternalAdvertisedPort",

@@ -3,6 +3,7 @@ using LogCluster.LogNode;
 using LogCluster.LogNode.Cluster;
 using LogCluster.LogNode.Groups;
 using LogCluster.LogNode.Kafka;
+using LogCluster.LogNode.Kafka.Apis;
 using LogCluster.LogNode.Metadata;
 using LogCluster.LogNode.Metadata.Controller;
 using LogCluster.LogNode.Metadata.Quorum;
@@ -53,7 +54,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     }
     if (options.KafkaListen is { } kafka)
     {
-        kestrel.Listen(ListenAddress.Parse(kafka), o => o.UseConnectionHandler<KafkaConnectionHandler>());
+        kestrel.Listen(ListenAddress.ParseKafka(kafka, options.KafkaAdvertisedHost), o => o.UseConnectionHandler<KafkaConnectionHandler>());
     }
     kestrel.Limits.MaxRequestBodySize = null;
 });
@@ -91,6 +92,7 @@ builder.Services.AddSingleton<FetchHandler>();
 builder.Services.AddSingleton<OffsetLookup>();
 builder.Services.AddSingleton(new OffsetsTopic(options.OffsetsTopicPartitions, options.OffsetsTopicReplicationFactor));
 builder.Services.AddSingleton<GroupCoordinator>();
+builder.Services.AddSingleton<IKafkaApi, MetadataApi>();
 builder.Services.AddSingleton<ServedKafkaApis>();
 // Order matters: the quorum is joined before anything reads the image.
 builder.Services.AddHostedService<MetadataQuorumService>();
@@ -158,14 +160,21 @@ internal static class ListenAddress
     /// The --external-listen value: a fixed port (clients are told it, and calls are recognised by it), and on a
     /// wildcard address an advertised host, since 0.0.0.0 is no address to give a client.
     /// </summary>
-    public static IPEndPoint ParseExternal(string value, string? advertisedHost)
+    public static IPEndPoint ParseExternal(string value, string? advertisedHost) =>
+        ParseAdvertised(value, advertisedHost, "external", nameof(NodeOptions.ExternalListen));
+
+    public static IPEndPoint ParseKafka(string value, string? advertisedHost) =>
+        ParseAdvertised(value, advertisedHost, "kafka", nameof(NodeOptions.KafkaListen));
+
+    /// <summary>A listener whose address other nodes hand out: a fixed port, and a host clients can use.</summary>
+    private static IPEndPoint ParseAdvertised(string value, string? advertisedHost, string listener, string option)
     {
         var endpoint = Parse(value);
         var problem = endpoint.Port == 0
-            ? $"--external-listen needs a fixed port, got '{value}'"
+            ? $"--{listener}-listen needs a fixed port, got '{value}'"
             : (endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)) && advertisedHost is null
-                ? $"--external-listen {value} listens on every interface: set --external-advertised-host to the host clients use"
+                ? $"--{listener}-listen {value} listens on every interface: set --{listener}-advertised-host to the host clients use"
                 : null;
-        return problem is null ? endpoint : throw new OptionsValidationException(nameof(NodeOptions.ExternalListen), typeof(NodeOptions), [problem]);
+        return problem is null ? endpoint : throw new OptionsValidationException(option, typeof(NodeOptions), [problem]);
     }
 }

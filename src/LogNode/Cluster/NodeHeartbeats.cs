@@ -107,6 +107,7 @@ internal sealed class NodeHeartbeats(IMetadataQuorum quorum, ControllerClient co
     {
         var (host, port) = self.Address;
         var (externalHost, externalPort) = self.ExternalAddress ?? (string.Empty, 0);
+        var (kafkaHost, kafkaPort) = self.KafkaAddress ?? (string.Empty, 0);
         return new NodeHeartbeatRequest
         {
             NodeId = self.NodeId,
@@ -115,6 +116,8 @@ internal sealed class NodeHeartbeats(IMetadataQuorum quorum, ControllerClient co
             Incarnation = self.Incarnation,
             ExternalHost = externalHost,
             ExternalPort = externalPort,
+            KafkaHost = kafkaHost,
+            KafkaPort = kafkaPort,
         };
     }
 }

@@ -136,7 +136,7 @@ internal sealed class KafkaConnectionHandler(ServedKafkaApis apis, IOptions<Node
                 return false;
             }
             // Answered in version 0, which every client reads: the error and the versions served.
-            response = Task.FromResult<IKafkaMessage?>(apis.Versions(ErrorCodes.UnsupportedVersion));
+            response = Task.FromResult<IKafkaMessage?>(apis.Versions(KafkaErrors.UnsupportedVersion));
             version = 0;
             flexible = false;
         }

@@ -7,7 +7,7 @@ namespace LogCluster.LogNode.Metadata;
 /// A node as the metadata log knows it: where clients reach it, which process registered (a new incarnation is
 /// a restart), and whether the controller fenced it.
 /// </summary>
-internal sealed record NodeInfo(int NodeId, string Host, int Port, long Incarnation, bool Fenced, string ExternalHost = "", int ExternalPort = 0)
+internal sealed record NodeInfo(int NodeId, string Host, int Port, long Incarnation, bool Fenced, string ExternalHost = "", int ExternalPort = 0, string KafkaHost = "", int KafkaPort = 0)
 {
     /// <summary>The address to give a client: the external one to clients that came in through an external listener, when this node has one.</summary>
     public (string Host, int Port) AddressFor(bool externalClient) =>
@@ -70,7 +70,7 @@ internal sealed record ClusterImage(ImmutableDictionary<int, NodeInfo> Nodes, Im
     {
         MetadataRecord.RecordOneofCase.RegisterNode => this with
         {
-            Nodes = Nodes.SetItem(record.RegisterNode.NodeId, new NodeInfo(record.RegisterNode.NodeId, record.RegisterNode.Host, record.RegisterNode.Port, record.RegisterNode.Incarnation, Fenced: false, record.RegisterNode.ExternalHost, record.RegisterNode.ExternalPort)),
+            Nodes = Nodes.SetItem(record.RegisterNode.NodeId, new NodeInfo(record.RegisterNode.NodeId, record.RegisterNode.Host, record.RegisterNode.Port, record.RegisterNode.Incarnation, Fenced: false, record.RegisterNode.ExternalHost, record.RegisterNode.ExternalPort, record.RegisterNode.KafkaHost, record.RegisterNode.KafkaPort)),
         },
         MetadataRecord.RecordOneofCase.FenceNode => Nodes.TryGetValue(record.FenceNode.NodeId, out var node)
             ? this with { Nodes = Nodes.SetItem(node.NodeId, node with { Fenced = record.FenceNode.Fenced }) }
@@ -102,7 +102,7 @@ internal sealed record ClusterImage(ImmutableDictionary<int, NodeInfo> Nodes, Im
         var snapshot = new ClusterSnapshot { NextProducerId = NextProducerId };
         foreach (var node in Nodes.Values.OrderBy(n => n.NodeId))
         {
-            snapshot.Nodes.Add(new NodeRegistration { NodeId = node.NodeId, Host = node.Host, Port = node.Port, Incarnation = node.Incarnation, ExternalHost = node.ExternalHost, ExternalPort = node.ExternalPort });
+            snapshot.Nodes.Add(new NodeRegistration { NodeId = node.NodeId, Host = node.Host, Port = node.Port, Incarnation = node.Incarnation, ExternalHost = node.ExternalHost, ExternalPort = node.ExternalPort, KafkaHost = node.KafkaHost, KafkaPort = node.KafkaPort });
             if (node.Fenced)
             {
                 snapshot.FencedNodes.Add(node.NodeId);
@@ -116,7 +116,7 @@ internal sealed record ClusterImage(ImmutableDictionary<int, NodeInfo> Nodes, Im
     {
         var fenced = snapshot.FencedNodes.ToHashSet();
         return new ClusterImage(
-            snapshot.Nodes.ToImmutableDictionary(n => n.NodeId, n => new NodeInfo(n.NodeId, n.Host, n.Port, n.Incarnation, fenced.Contains(n.NodeId), n.ExternalHost, n.ExternalPort)),
+            snapshot.Nodes.ToImmutableDictionary(n => n.NodeId, n => new NodeInfo(n.NodeId, n.Host, n.Port, n.Incarnation, fenced.Contains(n.NodeId), n.ExternalHost, n.ExternalPort, n.KafkaHost, n.KafkaPort)),
             snapshot.Topics.ToImmutableDictionary(t => t.Name, TopicInfo.From, StringComparer.Ordinal),
             snapshot.NextProducerId);
     }

@@ -46,6 +46,21 @@ internal sealed class ClusterRig : IAsyncDisposable
         return new ClusterRig(data, cluster) { Metrics = ports.ToDictionary(p => p.Key, p => new Uri($"http://127.0.0.1:{p.Value}/metrics")) };
     }
 
+    /// <summary>On loopback, every node with a Kafka listener on a port of its own (<see cref="KafkaPorts"/>).</summary>
+    public static async Task<ClusterRig> StartWithKafkaAsync()
+    {
+        var data = new TempDirectory();
+        var ports = Enumerable.Range(1, Nodes).ToDictionary(id => id, _ => LoopbackPorts.Free());
+        var cluster = await LocalCluster.StartAsync(Nodes, data.Path, _ => NodeHost.Loopback, id => ["--kafka-listen", $"127.0.0.1:{ports[id]}"]);
+        return new ClusterRig(data, cluster) { KafkaPorts = ports };
+    }
+
+    /// <summary>Node id i's Kafka listener port, for a rig started <see cref="StartWithKafkaAsync"/>.</summary>
+    public IReadOnlyDictionary<int, int> KafkaPorts { get; private init; } = new Dictionary<int, int>();
+
+    /// <summary>bootstrap.servers for Kafka clients: every node's Kafka listener.</summary>
+    public string KafkaBootstrap => string.Join(',', KafkaPorts.Values.Select(p => $"127.0.0.1:{p}"));
+
     /// <summary>
     /// Node i on network namespace host i, and this test's clients on host 4, so that <see cref="Isolate"/> can
     /// cut a node off from its peers while the test still reaches it.

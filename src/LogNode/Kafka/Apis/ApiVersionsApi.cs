@@ -18,6 +18,6 @@ internal sealed class ApiVersionsApi(ServedKafkaApis served) : IKafkaApi
     {
         var reader = request.BodyReader();
         ApiVersionsRequest.Read(ref reader, request.Version);
-        return Task.FromResult<IKafkaMessage?>(served.Versions(ErrorCodes.None));
+        return Task.FromResult<IKafkaMessage?>(served.Versions(KafkaErrors.None));
     }
 }

@@ -171,6 +171,8 @@ internal sealed class ActiveController(IMetadataQuorum quorum, NodeIdentity self
                     Incarnation = request.Incarnation,
                     ExternalHost = request.ExternalHost,
                     ExternalPort = request.ExternalPort,
+                    KafkaHost = request.KafkaHost,
+                    KafkaPort = request.KafkaPort,
                 },
             };
             records.Add(registration);
@@ -183,7 +185,8 @@ internal sealed class ActiveController(IMetadataQuorum quorum, NodeIdentity self
     private static bool IsCurrent(ClusterImage image, NodeHeartbeatRequest request) =>
         image.Nodes.TryGetValue(request.NodeId, out var known)
         && !known.Fenced && known.Host == request.Host && known.Port == request.Port && known.Incarnation == request.Incarnation
-        && known.ExternalHost == request.ExternalHost && known.ExternalPort == request.ExternalPort;
+        && known.ExternalHost == request.ExternalHost && known.ExternalPort == request.ExternalPort
+        && known.KafkaHost == request.KafkaHost && known.KafkaPort == request.KafkaPort;
 
     public async Task<AlterPartitionResponse> AlterPartitionAsync(AlterPartitionRequest request, CancellationToken cancellationToken)
     {

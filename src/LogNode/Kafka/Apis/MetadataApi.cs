@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
+using LogCluster.LogNode.Kafka.Wire;
+using LogCluster.LogNode.Kafka.Wire.Messages;
+using LogCluster.LogNode.Metadata;
+
+namespace LogCluster.LogNode.Kafka.Apis;
+
+/// <summary>
+/// Metadata (key 3), versions 0-12, read from this node's copy of the metadata log as the gRPC Metadata is: every
+/// live node that has a Kafka listener (at its advertised Kafka address), the active controller, and each topic's
+/// id, partitions, leaders, leader epochs, replicas, ISR and offline replicas. Topics are never created on a
+/// Metadata request here (auto-creation is not built yet): an unknown one is UNKNOWN_TOPIC_OR_PARTITION.
+/// </summary>
+internal sealed class MetadataApi(IMetadataQuorum quorum) : IKafkaApi
+{
+    public short ApiKey => MetadataRequest.ApiKey;
+
+    public short LowestVersion => MetadataRequest.LowestVersion;
+
+    public short HighestVersion => MetadataRequest.HighestVersion;
+
+    public short FlexibleFrom => MetadataRequest.FlexibleFrom;
+
+    public Task<IKafkaMessage?> HandleAsync(KafkaRequest request, CancellationToken cancellationToken)
+    {
+        var reader = request.BodyReader();
+        var metadata = MetadataRequest.Read(ref reader, request.Version);
+        var image = quorum.Image;
+        var response = new MetadataResponse
+        {
+            ControllerId = quorum.ControllerId ?? -1,
+            Brokers = [.. image.LiveNodes.Where(n => n.KafkaHost.Length > 0).OrderBy(n => n.NodeId)
+                .Select(n => new MetadataResponse.MetadataResponseBroker { NodeId = n.NodeId, Host = n.KafkaHost, Port = n.KafkaPort })],
+        };
+        // Version 0 asks for every topic with an empty list; later versions with null.
+        var everyTopic = metadata.Topics is null || (request.Version == 0 && metadata.Topics.Count == 0);
+        response.Topics = everyTopic
+            ? [.. image.Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => Describe(image, t))]
+            : [.. metadata.Topics!.Select(t => Find(image, t))];
+        return Task.FromResult<IKafkaMessage?>(response);
+    }
+
+    private static MetadataResponse.MetadataResponseTopic Find(ClusterImage image, MetadataRequest.MetadataRequestTopic asked)
+    {
+        if (asked.Name is { } name)
+        {
+            return image.Topics.TryGetValue(name, out var topic)
+                ? Describe(image, topic)
+                : new() { Name = name, ErrorCode = KafkaErrors.UnknownTopicOrPartition };
+        }
+        var byId = image.Topics.Values.FirstOrDefault(t => TopicId(t) == asked.TopicId);
+        return byId is not null ? Describe(image, byId) : new() { Name = null, TopicId = asked.TopicId, ErrorCode = KafkaErrors.UnknownTopicId };
+    }
+
+    private static MetadataResponse.MetadataResponseTopic Describe(ClusterImage image, TopicInfo topic) => new()
+    {
+        Name = topic.Name,
+        TopicId = TopicId(topic),
+        IsInternal = topic.Name.StartsWith("__", StringComparison.Ordinal),
+        Partitions = [.. topic.Partitions.Select(p => new MetadataResponse.MetadataResponseTopic.MetadataResponsePartition
+        {
+            ErrorCode = p.Leader == PartitionInfo.NoLeader ? KafkaErrors.LeaderNotAvailable : KafkaErrors.None,
+            PartitionIndex = p.Partition,
+            LeaderId = p.Leader,
+            LeaderEpoch = p.LeaderEpoch,
+            ReplicaNodes = [.. p.Replicas],
+            IsrNodes = [.. p.Isr],
+            OfflineReplicas = [.. p.Replicas.Where(r => !image.Nodes.TryGetValue(r, out var node) || node.Fenced)],
+        })],
+    };
+
+    /// <summary>
+    /// The topic's id as a UUID. A topic created before ids were recorded gets one derived from its name, so the id
+    /// a client sees never changes and is never the all-zero UUID Kafka reserves.
+    /// </summary>
+    public static Guid TopicId(TopicInfo topic)
+    {
+        if (Guid.TryParseExact(topic.TopicId, "N", out var id) && id != Guid.Empty)
+        {
+            return id;
+        }
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(topic.Name));
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true);
+    }
+}
