@@ -17,8 +17,14 @@ namespace LogCluster.LogNode.Kafka;
 /// log line (ApiVersions excepted: a version it does not know is answered UNSUPPORTED_VERSION in version 0, as Kafka
 /// does, so a newer client can fall back). A connection silent for connections.max.idle.ms is closed.
 /// </summary>
-internal sealed class KafkaConnectionHandler(ServedKafkaApis apis, IOptions<NodeOptions> options, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
+internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions<NodeOptions> options, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
 {
+    /// <summary>
+    /// Resolved at the first connection, not when Kestrel creates this handler while it binds: the APIs depend on
+    /// the replica manager, which depends on the server being built, and resolving them then never returns.
+    /// </summary>
+    private readonly Lazy<ServedKafkaApis> _apis = new(services.GetRequiredService<ServedKafkaApis>);
+
     /// <summary>Requests handled at once per connection: librdkafka pipelines up to 5 produce requests, Java clients 5.</summary>
     public const int MaxInFlight = 16;
 
@@ -121,7 +127,7 @@ internal sealed class KafkaConnectionHandler(ServedKafkaApis apis, IOptions<Node
         var apiKey = BinaryPrimitives.ReadInt16BigEndian(frame);
         var version = BinaryPrimitives.ReadInt16BigEndian(frame.AsSpan(2));
         var correlationId = BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(4));
-        if (!apis.TryGet(apiKey, out var api))
+        if (!_apis.Value.TryGet(apiKey, out var api))
         {
             KafkaLog.UnknownApi(logger, connectionId, apiKey, version);
             return false;
@@ -136,7 +142,7 @@ internal sealed class KafkaConnectionHandler(ServedKafkaApis apis, IOptions<Node
                 return false;
             }
             // Answered in version 0, which every client reads: the error and the versions served.
-            response = Task.FromResult<IKafkaMessage?>(apis.Versions(KafkaErrors.UnsupportedVersion));
+            response = Task.FromResult<IKafkaMessage?>(_apis.Value.Versions(KafkaErrors.UnsupportedVersion));
             version = 0;
             flexible = false;
         }
