@@ -40,8 +40,8 @@ internal sealed class ClusterMetadata : IDisposable
     /// <param name="time">The clock for ages and timeouts.</param>
     /// <param name="completions">
     /// How calls complete: <see cref="CallCompletions.Inline"/> for SDK code written never to block and never to run
-    /// user code after an await (the producer), <see cref="CallCompletions.OnThreadPool"/> otherwise (the consumer,
-    /// whose awaits lead to rebalance handlers and to the application's own continuations).
+    /// user code after an await (the producer; the consumer, which hands tasks to the application through its own
+    /// RunContinuationsAsynchronously ones), <see cref="CallCompletions.OnThreadPool"/> otherwise.
     /// </param>
     public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeSpan requestTimeout, TimeProvider time, CallCompletions completions)
     {
