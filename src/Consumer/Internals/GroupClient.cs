@@ -51,7 +51,7 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
             {
                 // No node answered FindCoordinator: the cluster may be electing; try again.
             }
-            await Task.Delay(config.RetryBackoff, time, cancellationToken).ConfigureAwait(false);
+            await SdkTasks.DelayAsync(config.RetryBackoff, time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -64,4 +64,19 @@ internal static class SdkTasks
             SynchronizationContext.SetSynchronizationContext(context);
         }
     }
+
+    /// <summary>
+    /// As Task.Delay with a TimeProvider, but a cancellation also continues on the thread that cancels (Task.Delay
+    /// sends it to the pool): a call that gives up during a retry backoff must not need a pool thread to say so.
+    /// </summary>
+    public static async Task DelayAsync(TimeSpan delay, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource();
+        using (time.CreateTimer(static state => ((TaskCompletionSource)state!).TrySetResult(), done, delay, Timeout.InfiniteTimeSpan))
+        using (cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), done))
+        {
+            await done.Task.ConfigureAwait(false);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
 }
