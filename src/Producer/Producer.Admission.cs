@@ -12,8 +12,11 @@ internal sealed partial class Producer<TKey, TValue>
     /// <summary>A serialized record on its way into the accumulator.</summary>
     private sealed record Admission(PendingRecord Pending, string Topic, int? ExplicitPartition, TimeSpan DeliveryTimeout, long MaxBlockDeadline, CancellationToken Cancellation)
     {
-        /// <summary>Completed when the record is queued for sending or has failed: what a blocking send waits for.</summary>
-        public TaskCompletionSource Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>
+        /// Completed when the record is queued for sending or has failed: what a blocking send and a flush wait for.
+        /// Synchronous: no user code awaits it, and a blocked waiter must be woken without the pool.
+        /// </summary>
+        public TaskCompletionSource Admitted { get; } = new();
     }
 
     /// <summary>
@@ -119,6 +122,20 @@ internal sealed partial class Producer<TKey, TValue>
     {
         var remaining = _time.GetElapsedTime(_time.GetTimestamp(), admission.MaxBlockDeadline);
         return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+    }
+
+    /// <summary>Records sent but still waiting for metadata or buffer memory: a flush waits for them to reach a batch.</summary>
+    private Task[] PendingAdmissions()
+    {
+        var pending = new List<Task>();
+        foreach (var topic in _admissions.Values)
+        {
+            lock (topic.Lock)
+            {
+                pending.AddRange(topic.Waiting.Select(a => a.Admitted.Task));
+            }
+        }
+        return [.. pending];
     }
 
     /// <summary>At close: records still waiting for admission fail; the pumps then find their queues empty.</summary>

@@ -11,7 +11,8 @@ internal sealed partial class Producer<TKey, TValue>
         _sender.BeginFlush();
         try
         {
-            await Task.WhenAll(_accumulator.IncompleteResolutions()).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Resolutions complete on SDK threads; the caller's code continues on the pool, never on them.
+            await EverythingSentResolvedAsync().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
         finally
         {
@@ -19,25 +20,53 @@ internal sealed partial class Producer<TKey, TValue>
         }
     }
 
+    /// <summary>
+    /// Completes when every record sent before the call has its outcome: first those still waiting for metadata or
+    /// memory reach their batches (an async send returns before that, unlike Kafka's blocking send), then every
+    /// batch then incomplete is resolved. Continues inline on SDK threads.
+    /// </summary>
+    private async Task EverythingSentResolvedAsync()
+    {
+        var resolutions = _accumulator.IncompleteResolutions();
+        await Task.WhenAll(PendingAdmissions()).ConfigureAwait(false);
+        await Task.WhenAll(resolutions.Concat(_accumulator.IncompleteResolutions())).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocks without the thread pool: the last resolution (on an SDK thread) wakes this thread directly.</summary>
     public bool Flush(TimeSpan timeout)
     {
+        _sender.BeginFlush();
         using var cancel = new CancellationTokenSource(timeout, _time);
         try
         {
-            FlushAsync(cancel.Token).GetAwaiter().GetResult();
+            EverythingSentResolvedAsync().WaitAsync(cancel.Token).GetAwaiter().GetResult();
             return true;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             return false;
         }
+        finally
+        {
+            _sender.EndFlush();
+        }
     }
 
     /// <summary>
     /// Sends what is queued and waits for every outcome, up to delivery.timeout.ms (by then every record has one);
     /// anything still unresolved fails with LOCAL_DESTROYED. Later sends throw <see cref="ObjectDisposedException"/>.
+    /// The caller's code continues on the pool, never on the SDK thread that finished the close.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+
+    /// <summary>Blocks without the thread pool: the close runs on to its end on SDK threads and wakes this one directly.</summary>
+    public void Dispose() => CloseAsync().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// The close. Its awaits complete synchronously on SDK threads (the sender's, a connection's, the completion
+    /// thread), so its last steps may run there; each of them is safe on any of those threads.
+    /// </summary>
+    private async Task CloseAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)
         {
@@ -52,7 +81,8 @@ internal sealed partial class Producer<TKey, TValue>
             }
             catch (OperationCanceledException)
             {
-                await _abort.CancelAsync().ConfigureAwait(false);
+                // Cancel, not CancelAsync: its callbacks (waking the sender) must not wait for the pool.
+                _abort.Cancel();
                 await _senderLoop.ConfigureAwait(false);
             }
         }
@@ -65,10 +95,24 @@ internal sealed partial class Producer<TKey, TValue>
             batch.Deadline.Cancel();
         }
         await Task.WhenAll(_accumulator.IncompleteResolutions()).ConfigureAwait(false);
-        _completions.Dispose();
-        _metadata.Dispose();
-        _abort.Dispose();
+        // This may now run on a connection's reader thread or the completion thread. Waiting there for the completion
+        // thread (a callback may be waiting for that very connection) could deadlock: the last steps get a thread of their own.
+        var released = new TaskCompletionSource();
+        new Thread(() =>
+        {
+            try
+            {
+                _completions.Dispose();
+                _metadata.Dispose();
+                _abort.Dispose();
+                released.SetResult();
+            }
+            catch (Exception e)
+            {
+                released.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = $"logcluster-producer-{_config.ClientId}-close" }.Start();
+        await released.Task.ConfigureAwait(false);
     }
-
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

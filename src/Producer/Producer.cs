@@ -37,7 +37,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _valueSerializer = valueSerializer;
         // Timers on the SDK's timer thread, not the pool's, unless a test brings its own clock.
         _time = time = time == TimeProvider.System ? DedicatedTimeProvider.Shared : time;
-        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time, CallCompletions.Inline);
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time, CallCompletions.Inline) { SocketFactory = config.SocketFactory };
         _partitioner = PartitionerFactory.Create(config.Partitioner, config.BatchSize);
         _memory = new MemoryBudget(config.BufferMemory, time);
         _accumulator = new RecordAccumulator(config.CompressionType, config.BatchSize, time);
@@ -52,7 +52,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// <summary>The sender loop on a thread of its own: it must run while every pool thread is blocked in a sync send.</summary>
     private Task StartSenderThread(string name)
     {
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed synchronously: only close waits on it, and a blocking Dispose() must not need the pool.
+        var stopped = new TaskCompletionSource();
         new Thread(() =>
         {
             try

@@ -13,6 +13,12 @@ public sealed partial record ProducerConfig
     /// <summary><c>bootstrap.servers</c>: comma-separated host:port list of nodes to learn the cluster from.</summary>
     public string BootstrapServers { get; init; } = "";
 
+    /// <summary>
+    /// Makes the sockets the producer connects with, when not the default way; internal, for tests that reach nodes
+    /// inside network namespaces (a socket belongs to the namespace of the thread that made it).
+    /// </summary>
+    internal Func<System.Net.Sockets.Socket>? SocketFactory { get; init; }
+
     /// <summary><c>client.id</c>: a name for this client in the nodes' logs and metrics.</summary>
     public string ClientId { get; init; } = "logcluster-producer";
 

@@ -24,12 +24,16 @@ internal sealed class ClusterMetadata : IDisposable
     private readonly ConcurrentDictionary<(string Host, int Port), NodeChannel> _channels = new();
     private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt, bool Stale)> _topics = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
+    private int _rotation;
 
     /// <summary>Nodes a caller found unresponsive (a request long unanswered), with when: asked last for a while.</summary>
     private readonly ConcurrentDictionary<(string Host, int Port), long> _suspects = new();
 
     /// <summary>How long a node reported unresponsive stays at the back of the line for admin requests.</summary>
     private static readonly TimeSpan _suspicion = TimeSpan.FromSeconds(10);
+
+    /// <summary>Makes the sockets of new connections when set (tests in network namespaces); null: the default way.</summary>
+    public Func<System.Net.Sockets.Socket>? SocketFactory { get; init; }
 
     /// <summary>Kafka's socket.connection.setup.timeout.ms default: a host that does not answer a connect in 10 s is down.</summary>
     private static readonly TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
@@ -57,7 +61,7 @@ internal sealed class ClusterMetadata : IDisposable
     /// complete on the connection's own threads (<see cref="NodeChannel"/>), never needing the thread pool.
     /// </summary>
     public NodeChannel Channel(string host, int port) =>
-        _channels.GetOrAdd((host, port), key => new NodeChannel(key.Host, key.Port, _requestTimeout < _connectTimeout ? _requestTimeout : _connectTimeout, _completions));
+        _channels.GetOrAdd((host, port), key => new NodeChannel(key.Host, key.Port, _requestTimeout < _connectTimeout ? _requestTimeout : _connectTimeout, _completions, SocketFactory));
 
     /// <summary>Drops the node's channel, failing every call on it; the next call opens a new connection.</summary>
     public void ResetChannel(NodeAddress node) => ResetChannel(node.Host, node.Port);
@@ -102,13 +106,16 @@ internal sealed class ClusterMetadata : IDisposable
     /// The topic's layout, from the cache or the cluster. Throws <see cref="LogClusterException"/> with
     /// UNKNOWN_TOPIC_OR_PARTITION when the cluster does not know the topic, or NETWORK_EXCEPTION when no node answers.
     /// </summary>
-    public async Task<TopicLayout> GetTopicAsync(string topic, CancellationToken cancellationToken)
+    /// <param name="topic">The topic.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <param name="askLast">A node not to ask first: the leader being left, whose own view is the one in doubt.</param>
+    public async Task<TopicLayout> GetTopicAsync(string topic, CancellationToken cancellationToken, NodeAddress? askLast = null)
     {
         if (!IsStale(topic) && TryGetCached(topic) is { } cached)
         {
             return cached;
         }
-        var response = await QueryAsync(topic, cancellationToken).ConfigureAwait(false);
+        var response = await QueryAsync(topic, askLast, cancellationToken).ConfigureAwait(false);
         var metadata = response.Topics.FirstOrDefault(t => t.Name == topic);
         if (metadata is null || metadata.ErrorCode != ErrorCode.None)
         {
@@ -116,19 +123,23 @@ internal sealed class ClusterMetadata : IDisposable
         }
         var nodes = response.Nodes.ToDictionary(n => n.NodeId, n => new NodeAddress(n.NodeId, n.Host, n.Port));
         _nodes = [.. nodes.Values];
-        var leaders = metadata.Partitions.OrderBy(p => p.Partition)
-            .Select(p => nodes.TryGetValue(p.LeaderId, out var leader) ? leader : (NodeAddress?)null)
-            .ToArray();
-        var layout = new TopicLayout(topic, leaders);
+        var partitions = metadata.Partitions.OrderBy(p => p.Partition).ToList();
+        var leaders = partitions.Select(p => nodes.TryGetValue(p.LeaderId, out var leader) ? leader : (NodeAddress?)null).ToArray();
+        var layout = new TopicLayout(topic, leaders, [.. partitions.Select(p => p.LeaderEpoch)]).NotOlderThan(TryGetKnown(topic));
         _topics[topic] = (layout, _time.GetTimestamp(), Stale: false);
         return layout;
     }
 
-    private Task<MetadataResponse> QueryAsync(string topic, CancellationToken cancellationToken) =>
-        AskAnyNodeAsync(
+    /// <summary>Metadata is safe to ask twice: a node that has not answered in this long gets company.</summary>
+    private static readonly TimeSpan _metadataHedge = TimeSpan.FromMilliseconds(200);
+
+    private Task<MetadataResponse> QueryAsync(string topic, NodeAddress? askLast, CancellationToken cancellationToken) =>
+        AskAnyChannelAsync(
             "a metadata request",
-            (admin, token) => admin.MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: token).ResponseAsync,
-            cancellationToken);
+            (channel, token) => new AdminService.AdminServiceClient(channel).MetadataAsync(new MetadataRequest { Topics = { topic } }, cancellationToken: token).ResponseAsync,
+            cancellationToken,
+            _metadataHedge,
+            askLast);
 
     /// <summary>
     /// Sends an admin request to the known nodes, then the bootstrap servers, until one answers. Throws
@@ -150,39 +161,149 @@ internal sealed class ClusterMetadata : IDisposable
     private bool IsSuspect((string Host, int Port) node) =>
         _suspects.TryGetValue(node, out var since) && _time.GetElapsedTime(since) < _suspicion;
 
-    /// <summary>As <see cref="AskAnyNodeAsync"/>, for a call on any of the node's services.</summary>
+    /// <summary>
+    /// As <see cref="AskAnyNodeAsync"/>, for a call on any of the node's services. With <paramref name="hedgeAfter"/>
+    /// (only for calls that are safe to make twice, such as Metadata), a node that has not answered by then is not
+    /// waited for alone: the next one is asked too, and the first answer wins. A frozen or cut-off node holds a
+    /// call until request.timeout.ms, and when it stalls acks=all everywhere (it is in every ISR), every node looks
+    /// slow and suspicion cannot tell which one to avoid.
+    /// </summary>
     public async Task<TResponse> AskAnyChannelAsync<TResponse>(
         string what,
         Func<NodeChannel, CancellationToken, Task<TResponse>> call,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeSpan? hedgeAfter = null,
+        NodeAddress? askLast = null)
     {
         RpcException? last = null;
-        var candidates = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct()
-            .OrderBy(IsSuspect).ToList();
-        foreach (var (host, port) in candidates)
+        // Each call starts at the next node (then the suspects last): when every node looks slow (a frozen or cut-off
+        // node stalls acks=all on all of them), one that answers quickly with its own stale view is not asked first
+        // every time. An older answer cannot undo a newer one (TopicLayout.NotOlderThan).
+        var known = _nodes.Select(n => (n.Host, n.Port)).Concat(_bootstrap.Select(b => (b.Host, b.Port))).Distinct().ToList();
+        var start = known.Count == 0 ? 0 : (int)((uint)Interlocked.Increment(ref _rotation) % (uint)known.Count);
+        var candidates = new Queue<(string Host, int Port)>(known.Skip(start).Concat(known.Take(start))
+            .OrderBy(n => askLast is { } last && n == (last.Host, last.Port)).ThenBy(IsSuspect));
+        var asking = new List<Attempt<TResponse>>();
+        try
         {
-            using var timeout = new CancellationTokenSource(_requestTimeout, _time);
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-            try
+            while (true)
             {
-                return await call(Channel(host, port), attempt.Token).ConfigureAwait(false);
-            }
-            catch (RpcException e) when (cancellationToken.IsCancellationRequested)
-            {
-                // The caller gave up (max.block.ms, close): say so the way every other awaited call does.
-                throw new OperationCanceledException($"{what} was cancelled", e, cancellationToken);
-            }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Cancelled)
-            {
-                // Cancelled without the caller asking: this attempt timed out, or its channel was reset under it.
-                last = e;
-                if (timeout.IsCancellationRequested)
+                if (asking.Count == 0 || hedgeAfter is not null)
                 {
-                    ResetChannel(host, port);
+                    if (candidates.TryDequeue(out var node))
+                    {
+                        asking.Add(Attempt<TResponse>.Start(node, call, Channel(node.Host, node.Port), _requestTimeout, _time, cancellationToken));
+                    }
+                    else if (asking.Count == 0)
+                    {
+                        break;
+                    }
+                }
+                var waits = asking.Select(a => (Task)a.Call).ToList();
+                using var hedge = new CancellationTokenSource();
+                if (hedgeAfter is { } delay && candidates.Count > 0)
+                {
+                    waits.Add(Task.Delay(delay, _time, hedge.Token));
+                }
+                var done = await Task.WhenAny(waits).ConfigureAwait(false);
+                // Cancel, not CancelAsync: the latter runs its callbacks on the pool.
+                hedge.Cancel();
+                if (asking.Find(a => a.Call == done) is not { } finished)
+                {
+                    // Nobody answered within hedgeAfter: ask the next node as well.
+                    continue;
+                }
+                asking.Remove(finished);
+                try
+                {
+                    return await finished.Call.ConfigureAwait(false);
+                }
+                catch (RpcException e) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The caller gave up (max.block.ms, close): say so the way every other awaited call does.
+                    throw new OperationCanceledException($"{what} was cancelled", e, cancellationToken);
+                }
+                catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Cancelled)
+                {
+                    // Cancelled without the caller asking: this attempt timed out, or its channel was reset under it.
+                    last = e;
+                    if (finished.TimedOut)
+                    {
+                        ResetChannel(finished.Node.Host, finished.Node.Port);
+                    }
+                }
+                finally
+                {
+                    finished.Dispose();
                 }
             }
         }
+        finally
+        {
+            // Calls still out once one answered (or the caller gave up) are abandoned.
+            foreach (var other in asking)
+            {
+                other.Abandon();
+            }
+        }
         throw new LogClusterException(ErrorCode.NetworkException, $"no node answered {what} ({last?.Status.Detail ?? "no servers"})", last);
+    }
+
+    /// <summary>One node's attempt at an admin call, with its own request timeout.</summary>
+    private sealed class Attempt<TResponse> : IDisposable
+    {
+        private readonly CancellationTokenSource _timeout;
+        private readonly CancellationTokenSource _linked;
+
+        private Attempt((string Host, int Port) node, CancellationTokenSource timeout, CancellationTokenSource linked, Task<TResponse> call)
+        {
+            Node = node;
+            _timeout = timeout;
+            _linked = linked;
+            Call = call;
+        }
+
+        public (string Host, int Port) Node { get; }
+
+        public Task<TResponse> Call { get; }
+
+        public bool TimedOut => _timeout.IsCancellationRequested;
+
+        public static Attempt<TResponse> Start(
+            (string Host, int Port) node,
+            Func<NodeChannel, CancellationToken, Task<TResponse>> call,
+            NodeChannel channel,
+            TimeSpan requestTimeout,
+            TimeProvider time,
+            CancellationToken cancellationToken)
+        {
+            var timeout = new CancellationTokenSource(requestTimeout, time);
+            var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            Task<TResponse> started;
+            try
+            {
+                started = call(channel, linked.Token);
+            }
+            catch (RpcException e)
+            {
+                started = Task.FromException<TResponse>(e);
+            }
+            return new Attempt<TResponse>(node, timeout, linked, started);
+        }
+
+        /// <summary>Cancels the call (its answer is no longer wanted) and observes its outcome.</summary>
+        public void Abandon()
+        {
+            _linked.Cancel();
+            _ = Call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Dispose();
+        }
+
+        public void Dispose()
+        {
+            _linked.Dispose();
+            _timeout.Dispose();
+        }
     }
 
     public void Dispose()

@@ -35,11 +35,16 @@ internal sealed partial class Http2Connection : IDisposable
     private int _peerInitialWindow = Http2Frames.DefaultWindow;
     private int _peerMaxFrameSize = Http2Frames.DefaultMaxFrameSize;
 
-    public Http2Connection(string host, int port, TimeSpan connectTimeout)
+    /// <param name="host">The node's host name or address.</param>
+    /// <param name="port">Its gRPC port.</param>
+    /// <param name="connectTimeout">How long the TCP connect may take.</param>
+    /// <param name="socketFactory">Makes the socket when not the default way (tests in network namespaces).</param>
+    public Http2Connection(string host, int port, TimeSpan connectTimeout, Func<Socket>? socketFactory)
     {
         _host = host;
         _port = port;
-        _socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _socket = socketFactory?.Invoke() ?? new Socket(SocketType.Stream, ProtocolType.Tcp);
+        _socket.NoDelay = true;
         // A peer that vanished without a reset (a pulled cable, a frozen VM) is found by TCP keepalive within a
         // minute even on an idle connection; busy connections are bounded by request timeouts above this layer.
         _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);

@@ -10,7 +10,7 @@ namespace LogCluster.Client.Transport;
 /// are all blocked in synchronous sends cannot read the acknowledgements that would unblock them. The node side,
 /// the CLI and the tests keep Grpc.Net.Client and Grpc.AspNetCore; the wire is the same gRPC.
 /// </summary>
-internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout, CallCompletions completions) : CallInvoker, IDisposable
+internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout, CallCompletions completions, Func<System.Net.Sockets.Socket>? socketFactory = null) : CallInvoker, IDisposable
 {
     private readonly Lock _lock = new();
     private readonly string _authority = $"{host}:{port}";
@@ -79,7 +79,7 @@ internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout
             if (_connection is not { IsOpen: true })
             {
                 // A connection that received GOAWAY finishes its calls and is closed by the server.
-                _connection = new Http2Connection(host, port, connectTimeout);
+                _connection = new Http2Connection(host, port, connectTimeout, socketFactory);
             }
             return _connection;
         }

@@ -88,6 +88,8 @@ internal sealed class CompletionDispatcher : IDisposable
         {
             work();
         }
+        // Disposed here, by its only consumer, once nothing more can be taken: Dispose may run on this very thread.
+        _ready.Dispose();
     }
 
     /// <summary>
@@ -124,7 +126,7 @@ internal sealed class CompletionDispatcher : IDisposable
         }
     }
 
-    /// <summary>Runs what was posted, then stops the thread.</summary>
+    /// <summary>Runs what was posted, then stops the thread (waiting for it, unless called from it).</summary>
     public void Dispose()
     {
         _ready.CompleteAdding();
@@ -132,6 +134,5 @@ internal sealed class CompletionDispatcher : IDisposable
         {
             _thread.Join();
         }
-        _ready.Dispose();
     }
 }

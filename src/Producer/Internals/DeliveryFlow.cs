@@ -37,9 +37,17 @@ internal sealed class DeliveryFlow
                 Delay = config.RetryBackoff,
                 MaxDelay = config.RetryBackoffMax,
                 MaxRetryAttempts = config.Retries,
-                // Null keeps the exponential backoff; a batch taken off a silent leader goes to the new one at once.
-                DelayGenerator = static args => ValueTask.FromResult<TimeSpan?>(
-                    args.Outcome.Exception is LogClusterException { RetryAtOnce: true } ? TimeSpan.Zero : null),
+                // A batch taken off a silent leader goes to the new one at once. After a lost leader (a reset
+                // connection, NOT_LEADER) the wait stays at retry.backoff.ms instead of growing: the new leader is
+                // typically known within a few hundred milliseconds, and a backoff grown to a second would be the
+                // slowest part of the failover (the same reasoning as Kafka's KIP-951). Null keeps the exponential backoff.
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Exception switch
+                {
+                    LogClusterException { RetryAtOnce: true } => TimeSpan.Zero,
+                    LogClusterException { ErrorCode: ErrorCode.NetworkException or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable or ErrorCode.FencedLeaderEpoch }
+                        => config.RetryBackoff,
+                    _ => null,
+                }),
             });
         }
         _pipeline = builder.Build();
@@ -64,10 +72,13 @@ internal sealed class DeliveryFlow
                 return result.BaseOffset;
             }
             _accumulator.AttemptFailed(batch, result.Error);
-            // Leadership moved, or the leader's node is gone or silent (a broken connection, a request timeout): ask
-            // the cluster again, as Kafka's client does after NOT_LEADER and after a disconnect.
+            // Leadership moved, or the leader's node is gone, silent or cut off from its followers (a broken connection,
+            // a request timeout, too few in-sync replicas): ask the cluster again, as Kafka's client does after
+            // NOT_LEADER and after a disconnect. A leader cut off from its peers answers NOT_ENOUGH_REPLICAS until the
+            // controller has replaced it; asking costs one metadata request per backoff.
             if (result.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
-                or ErrorCode.FencedLeaderEpoch or ErrorCode.NetworkException or ErrorCode.RequestTimedOut)
+                or ErrorCode.FencedLeaderEpoch or ErrorCode.NetworkException or ErrorCode.RequestTimedOut
+                or ErrorCode.NotEnoughReplicas or ErrorCode.NotEnoughReplicasAfterAppend)
             {
                 _metadataStale(batch.Partition.Topic);
             }

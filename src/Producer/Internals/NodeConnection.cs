@@ -223,6 +223,13 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
                     Break(call, ErrorCode.NetworkException, $"node {node.NodeId} answered out of order (correlation id {response.CorrelationId})");
                     return;
                 }
+                if (response.Results.Any(r => r.ErrorCode is ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch
+                    or ErrorCode.NotEnoughReplicas or ErrorCode.NotEnoughReplicasAfterAppend or ErrorCode.RequestTimedOut))
+                {
+                    // A node that cannot take writes (no longer leads, or is cut off from its followers) is the last
+                    // to ask who leads now: it may answer with its own stale view, quickly.
+                    metadata.Suspect(node);
+                }
                 for (var i = 0; i < request.Batches.Count; i++)
                 {
                     var result = response.Results[i];

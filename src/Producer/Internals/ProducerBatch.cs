@@ -97,8 +97,12 @@ internal sealed class ProducerBatch
     /// <summary>The outcome of the current attempt; completed by the node connection, renewed for each retry.</summary>
     public TaskCompletionSource<AttemptResult> Attempt { get; private set; } = NewAttempt();
 
-    /// <summary>Completed once every record of the batch has its outcome (flush waits on it).</summary>
-    public TaskCompletionSource Resolved { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Completed once every record of the batch has its outcome. Only the producer's flush and close wait on it, so
+    /// it completes synchronously: a thread blocked in Flush(timeout) or Dispose() is woken by the SDK thread that
+    /// resolved the last batch, with no thread-pool hop (FlushAsync and DisposeAsync hand their callers' code to the pool).
+    /// </summary>
+    public TaskCompletionSource Resolved { get; } = new();
 
     public void BeginRetry() => Attempt = NewAttempt();
 

@@ -26,6 +26,9 @@ internal sealed class Sender(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _refreshes = new(StringComparer.Ordinal);
     /// <summary>An unanswered request older than this makes the producer check who leads (well above a healthy round trip).</summary>
     private static readonly TimeSpan _leaderCheckAfter = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often metadata is asked again while a leader stays silent: cheap requests, for a short while.</summary>
+    private static readonly TimeSpan _leaderCheckInterval = TimeSpan.FromMilliseconds(20);
     private long _correlationId;
     private volatile bool _closing;
     private int _flushes;
@@ -178,10 +181,11 @@ internal sealed class Sender(
                 connection.Abandon($"node {connection.Node.NodeId} no longer leads {partition} (node {leader.NodeId} does) and left a request unanswered");
                 return long.MaxValue;
             }
-            RefreshInBackground(partition.Topic);
+            // Ask the others: the silent node, if it answers at all, answers with its own view.
+            RefreshInBackground(partition.Topic, askLast: connection.Node);
         }
         // The refresh wakes the loop when it is done; this is the fallback.
-        return now + (long)(config.RetryBackoff.TotalSeconds * time.TimestampFrequency);
+        return now + (long)(_leaderCheckInterval.TotalSeconds * time.TimestampFrequency);
     }
 
     /// <summary>Settles a sequence gap once it is certain, moving the producer to a new epoch; true if it did.</summary>
@@ -231,29 +235,30 @@ internal sealed class Sender(
     /// One refresh per topic at a time, then a retry.backoff.ms pause, so a leaderless partition never spins the
     /// loop. Started here and continued on the connection's and the timer's threads: no thread-pool hop.
     /// </summary>
-    private void RefreshInBackground(string topic)
+    private void RefreshInBackground(string topic, NodeAddress? askLast = null)
     {
         if (_refreshes.TryAdd(topic, true))
         {
-            _ = RefreshAsync(topic);
+            _ = RefreshAsync(topic, askLast);
         }
     }
 
-    private async Task RefreshAsync(string topic)
+    private async Task RefreshAsync(string topic, NodeAddress? askLast)
     {
         try
         {
             metadata.Invalidate(topic);
             try
             {
-                await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
+                await metadata.GetTopicAsync(topic, CancellationToken.None, askLast).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Unknown topic, no node reachable, a connection cut mid-answer, or anything else: the batches wait,
                 // and their deadlines bound the wait.
             }
-            await Task.Delay(config.RetryBackoff, time).ConfigureAwait(false);
+            // While following a silent leader, look again soon: each round trip that still names it delays the switch.
+            await Task.Delay(askLast is null ? config.RetryBackoff : _leaderCheckInterval, time).ConfigureAwait(false);
         }
         finally
         {

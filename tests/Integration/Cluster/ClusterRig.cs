@@ -75,6 +75,9 @@ internal sealed class ClusterRig : IAsyncDisposable
     /// <summary>A client of the node at <paramref name="address"/>, connecting the way this rig's nodes are reached.</summary>
     public NodeClient Client(Uri address) => new(address, _clientSockets?.Handler());
 
+    /// <summary>Sockets for the SDK's own connections, made the way this rig's nodes are reached (null: the default way).</summary>
+    public Func<System.Net.Sockets.Socket>? ClientSocketFactory => _clientSockets is { } sockets ? sockets.Create : null;
+
     /// <summary>
     /// Cuts every link between the node and its peers (its clients still reach it); metadata questions then go
     /// to the others, since its own view is frozen.

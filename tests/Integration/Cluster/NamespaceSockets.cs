@@ -42,6 +42,9 @@ internal sealed partial class NamespaceSockets : IDisposable
         },
     };
 
+    /// <summary>A socket of the namespace, unconnected (the SDK's own connections take it as their socket factory).</summary>
+    public Socket Create() => CreateAsync().GetAwaiter().GetResult();
+
     private Task<Socket> CreateAsync()
     {
         var request = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);

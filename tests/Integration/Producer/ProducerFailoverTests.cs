@@ -24,34 +24,79 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task Send_LeaderFrozenFor60Seconds_ResumesOnTheNewLeaderWithinTheSessionTimeoutAndLosesNothing()
     {
-        const string Topic = "failover-frozen";
         await using var rig = await ClusterRig.StartAsync();
-        await rig.CreateTopicAsync(Topic, Partitions, replicationFactor: 3, new() { ["min.insync.replicas"] = "2" });
-        var before = await rig.DescribeAsync(Topic);
-        // A leader that is not also the active controller: when it is, Raft first elects a new controller, which
-        // then gives every node a whole session before fencing (docs/replication.md), a longer timeline of its own.
+        await SilenceALeaderUnderLoadAsync(rig, "failover-frozen", "frozen", TimeSpan.FromSeconds(60),
+            silence: node => rig.Cluster.Node(node).PauseAsync(),
+            restore: node => rig.Cluster.Node(node).ResumeAsync());
+    }
+
+    [Fact]
+    public async Task Send_LeaderCutOffByTheNetworkFor30Seconds_ResumesOnTheNewLeaderWithinTheSessionTimeoutAndLosesNothing()
+    {
+        // Nodes and this producer on hosts of their own (network namespaces); the leader's links to its peers are
+        // dropped, while the producer still reaches it and its requests there go unanswered.
+        await using var rig = await ClusterRig.StartInNetworkNamespacesAsync();
+        await SilenceALeaderUnderLoadAsync(rig, "failover-cut-off", "cut off from its peers", TimeSpan.FromSeconds(30),
+            silence: node =>
+            {
+                rig.Isolate(node);
+                return Task.CompletedTask;
+            },
+            restore: node =>
+            {
+                rig.Reconnect(node);
+                return Task.CompletedTask;
+            });
+    }
+
+    /// <summary>
+    /// Under load, silences the leader of some partitions (one that is not the active controller: when it is,
+    /// Raft first elects a new controller, which then gives every node a whole session before fencing, a longer
+    /// timeline of its own, docs/replication.md) for <paramref name="duration"/>, then restores it. The producer
+    /// must be acknowledged on those partitions again within the session timeout plus 0.5 s, fail nothing, and
+    /// leave every acknowledged record in the log once and in order.
+    /// </summary>
+    private async Task SilenceALeaderUnderLoadAsync(ClusterRig rig, string topic, string what, TimeSpan duration, Func<int, Task> silence, Func<int, Task> restore)
+    {
+        await rig.CreateTopicAsync(topic, Partitions, replicationFactor: 3, new() { ["min.insync.replicas"] = "2" });
+        var before = await rig.DescribeAsync(topic);
         var controllerId = await ControllerIdAsync(rig);
-        var frozenId = before.Partitions.Select(p => p.LeaderId).First(id => id != controllerId);
-        var frozen = rig.Cluster.Node(frozenId);
-        var affected = before.Partitions.Where(p => p.LeaderId == frozenId).Select(p => p.Partition).ToHashSet();
-        var bootstrap = string.Join(',', rig.Cluster.Nodes.Select(n => $"127.0.0.1:{n.Port}"));
-        var load = new Load(new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = bootstrap }).Build(), Topic);
+        var silencedId = before.Partitions.Select(p => p.LeaderId).First(id => id != controllerId);
+        var affected = before.Partitions.Where(p => p.LeaderId == silencedId).Select(p => p.Partition).ToHashSet();
+        var load = new Load(NewProducer(rig), topic);
         var sending = load.RunAsync();
         await load.AcknowledgedAsync(2_000);
 
-        var freeze = Stopwatch.GetTimestamp();
-        await frozen.PauseAsync();
-        var resumed = await load.FirstAcknowledgedAfterAsync(freeze, affected, TimeSpan.FromSeconds(30));
-        output.WriteLine($"node {frozenId} frozen (controller: node {controllerId}); its partitions {string.Join(",", affected)} acknowledged again {resumed.TotalMilliseconds:F0} ms later");
-        // Keep the load on for the rest of a minute of freeze: nothing may fail or wait on the frozen node.
-        await Task.Delay(TimeSpan.FromSeconds(60) - Stopwatch.GetElapsedTime(freeze));
-        await frozen.ResumeAsync();
+        var silenced = Stopwatch.GetTimestamp();
+        await silence(silencedId);
+        // Only records sent once the fault is in place count (the node may still answer what reached it before);
+        // the time is still counted from the start of the fault.
+        var inPlace = Stopwatch.GetTimestamp();
+        var resumed = (await load.FirstAcknowledgedAfterAsync(inPlace, affected, TimeSpan.FromSeconds(30))
+            ?? throw new Xunit.Sdk.XunitException($"no record of partitions {string.Join(",", affected)} acknowledged within 30 s of the node being {what}\n{rig.Logs}"))
+            + Stopwatch.GetElapsedTime(silenced, inPlace);
+        output.WriteLine($"node {silencedId} {what} (controller: node {controllerId}); its partitions {string.Join(",", affected)} acknowledged again {resumed.TotalMilliseconds:F0} ms later");
+        // Keep the load on for the rest of the fault: nothing may fail or wait on the silent node.
+        var rest = duration - Stopwatch.GetElapsedTime(silenced);
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest);
+        }
+        await restore(silencedId);
         var acknowledged = await load.StopAsync(sending);
 
         Assert.True(resumed < _sessionTimeout + TimeSpan.FromMilliseconds(500), $"resumed after {resumed.TotalMilliseconds:F0} ms\n{rig.Logs}");
         Assert.Empty(load.Failures);
-        await AssertLogHoldsOnceInOrderAsync(rig, Topic, acknowledged);
+        await AssertLogHoldsOnceInOrderAsync(rig, topic, acknowledged);
     }
+
+    /// <summary>An idempotent acks=all producer (the defaults) that reaches the nodes the way the rig does.</summary>
+    private static IProducer<string, string> NewProducer(ClusterRig rig) =>
+        new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = string.Join(',', rig.Cluster.Nodes.Select(n => $"{n.Host}:{n.Port}")),
+            SocketFactory = rig.ClientSocketFactory,
+        }).Build();
 
     [Fact]
     public async Task Send_LeaderSigkilledUnderLoad_FirstAcknowledgementOnItsPartitionsWithinASecondMedianOver10Rounds()
@@ -60,8 +105,7 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
         const int Rounds = 10;
         await using var rig = await ClusterRig.StartAsync();
         await rig.CreateTopicAsync(Topic, Partitions, replicationFactor: 3, new() { ["min.insync.replicas"] = "2" });
-        var bootstrap = string.Join(',', rig.Cluster.Nodes.Select(n => $"127.0.0.1:{n.Port}"));
-        var load = new Load(new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = bootstrap }).Build(), Topic);
+        var load = new Load(NewProducer(rig), Topic);
         var sending = load.RunAsync();
         var switches = new List<TimeSpan>();
         for (var round = 1; round <= Rounds; round++)
@@ -82,7 +126,9 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
             // acknowledge what reached it before it died.
             var dead = Stopwatch.GetTimestamp();
             var newLeader = await rig.WaitForAsync(Topic, t => affected.All(p => t.Partitions[p].LeaderId is > 0 && t.Partitions[p].LeaderId != victimId), "new leaders");
-            var resumed = await load.FirstAcknowledgedAfterAsync(dead, affected, TimeSpan.FromSeconds(30)) + Stopwatch.GetElapsedTime(kill, dead);
+            var resumed = (await load.FirstAcknowledgedAfterAsync(dead, affected, TimeSpan.FromSeconds(30))
+                ?? throw new Xunit.Sdk.XunitException($"no record of partitions {string.Join(",", affected)} acknowledged within 30 s of the kill\n{rig.Logs}"))
+                + Stopwatch.GetElapsedTime(kill, dead);
             switches.Add(resumed);
             output.WriteLine($"round {round}: node {victimId} (partitions {string.Join(",", affected)}) killed; new leaders in metadata after {newLeader.TotalMilliseconds:F0} ms, producer acknowledged there after {resumed.TotalMilliseconds:F0} ms");
             await victim.StartAsync();
@@ -167,8 +213,8 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
             }
         }
 
-        /// <summary>How long after <paramref name="since"/> the first record sent after it, to one of <paramref name="partitions"/>, was acknowledged.</summary>
-        public async Task<TimeSpan> FirstAcknowledgedAfterAsync(long since, HashSet<int> partitions, TimeSpan timeout)
+        /// <summary>How long after <paramref name="since"/> the first record sent after it, to one of <paramref name="partitions"/>, was acknowledged; null if none within <paramref name="timeout"/>.</summary>
+        public async Task<TimeSpan?> FirstAcknowledgedAfterAsync(long since, HashSet<int> partitions, TimeSpan timeout)
         {
             var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             while (true)
@@ -178,7 +224,10 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
                 {
                     return Stopwatch.GetElapsedTime(since, first);
                 }
-                Assert.True(Stopwatch.GetTimestamp() < deadline, $"no record of partitions {string.Join(",", partitions)} acknowledged within {timeout}");
+                if (Stopwatch.GetTimestamp() > deadline)
+                {
+                    return null;
+                }
                 await Task.Delay(10);
             }
         }

@@ -39,6 +39,33 @@ public sealed class SyncSendThreadPoolTests(NodeFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task Flush_From256PoolThreadsEachAfterAsyncSends_EveryFlushReturnsTrue()
+    {
+        const string Topic = "flush-pool-callers";
+        await fixture.Client.CreateTopicAsync(Topic, partitions: 4);
+        var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = $"127.0.0.1:{fixture.Node.Port}" }).Build();
+        var flushes = new ConcurrentBag<TimeSpan>();
+        // Started as an application starts it (the first send of a process also compiles the producer's code paths).
+        await producer.Send(new ProducerRecord<string, string>(Topic, "warm-up", "warm-up")).WaitAsync(_runTimeout);
+
+        var callers = Enumerable.Range(0, Callers).Select(c => Task.Run(() =>
+        {
+            var sends = Enumerable.Range(0, SendsPerCaller).Select(i => producer.Send(new ProducerRecord<string, string>(Topic, $"caller-{c}", $"{c}-{i}"))).ToList();
+            var started = Stopwatch.GetTimestamp();
+            Assert.True(producer.Flush(TimeSpan.FromSeconds(30)), "a flush timed out");
+            flushes.Add(Stopwatch.GetElapsedTime(started));
+            Assert.All(sends, s => Assert.True(s.IsCompletedSuccessfully));
+        })).ToList();
+        await Task.WhenAll(callers).WaitAsync(_runTimeout);
+        // Closed from a pool thread too, the way a request handler's scope disposes it.
+        await Task.Run(producer.Dispose).WaitAsync(_runTimeout);
+
+        output.WriteLine($"{Callers} pool callers: slowest flush {flushes.Max().TotalMilliseconds:F0} ms, median {flushes.Order().ElementAt(flushes.Count / 2).TotalMilliseconds:F0} ms");
+        Assert.True(flushes.Max() < TimeSpan.FromSeconds(1), $"a flush took {flushes.Max().TotalMilliseconds:F0} ms");
+        Assert.Equal((Callers * SendsPerCaller) + 1, (await fixture.Client.ReadAllAsync(Topic, 4)).Values.Sum(p => p.Count));
+    }
+
+    [Fact]
     public async Task SyncSends_From64PoolThreadsToA3NodeClusterWithAcksAll_AllAcknowledged()
     {
         const string Topic = "sync-pool-cluster";
