@@ -135,8 +135,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         var started = _time.GetTimestamp();
         while (true)
         {
-            // Read before looking: a chunk or an assignment that arrives after this ends the wait below.
+            // Read before looking: a chunk, an assignment or a close that comes after this ends the wait below.
             var seen = _ready.Version;
+            ThrowIfClosed();
             ApplyGroupAssignmentAsync(sync: true).GetAwaiter().GetResult();
             AutoCommitIfDue();
             if (TryTakeBuffered() is { } result)
@@ -158,8 +159,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         ThrowIfClosedOrFailed();
         while (true)
         {
-            // Read before looking: a chunk or an assignment that arrives after this ends the wait below.
+            // Read before looking: a chunk, an assignment or a close that comes after this ends the wait below.
             var seen = _ready.Version;
+            ThrowIfClosed();
             await ApplyGroupAssignmentAsync(sync: false).ConfigureAwait(false);
             AutoCommitIfDue();
             if (TryTakeBuffered() is { } result)
@@ -172,12 +174,14 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private void ThrowIfClosedOrFailed()
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ThrowIfClosed();
         if (Interlocked.Exchange(ref _pendingError, null) is { } pending)
         {
             throw pending;
         }
     }
+
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     public async Task<IReadOnlyList<ConsumeResult<TKey, TValue>>> ConsumeBatchAsync(CancellationToken cancellationToken = default)
     {
@@ -336,6 +340,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         {
             return;
         }
+        // A Consume blocked on another thread (a shutdown path with no other way to reach it) wakes and throws
+        // ObjectDisposedException instead of waiting for records that will never come.
+        _ready.Set();
         try
         {
             await CloseGroupAsync(sync).ConfigureAwait(false);
