@@ -213,15 +213,23 @@ internal sealed partial class Consumer<TKey, TValue>
 
     private async Task CloseGroupAsync(bool sync)
     {
-        if (_membership is not null)
+        try
         {
-            await RevokeAllAsync(sync).ConfigureAwait(false);
+            if (_membership is not null)
+            {
+                await RevokeAllAsync(sync).ConfigureAwait(false);
+            }
+            else if (_group is not null && _config.EnableAutoCommit)
+            {
+                await SdkTasks.WaitAsync(CommitQuietlyAsync(Positions()), sync).ConfigureAwait(false);
+            }
         }
-        else if (_group is not null && _config.EnableAutoCommit)
+        finally
         {
-            await SdkTasks.WaitAsync(CommitQuietlyAsync(Positions()), sync).ConfigureAwait(false);
+            // Also when the revoked handler threw: a member that stays until its session expires holds its
+            // partitions from the rest of the group for session.timeout.ms.
+            await LeaveGroupAsync(sync).ConfigureAwait(false);
         }
-        await LeaveGroupAsync(sync).ConfigureAwait(false);
     }
 
     private async Task LeaveGroupAsync(bool sync)

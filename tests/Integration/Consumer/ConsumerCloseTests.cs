@@ -59,4 +59,38 @@ public sealed class ConsumerCloseTests(NodeFixture fixture) : IClassFixture<Node
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => consuming.WaitAsync(_patience));
     }
+
+    [Fact]
+    public async Task Dispose_RevokedHandlerThrows_StillLeavesSoThePartitionsMoveBeforeTheSessionExpires()
+    {
+        const string Topic = "consumer-close-group";
+        const int Partitions = 2;
+        await fixture.Client.CreateTopicAsync(Topic, Partitions);
+        var config = Config with { GroupId = "consumer-close-group", SessionTimeout = TimeSpan.FromSeconds(60) };
+        using var first = new ConsumerBuilder<byte[]?, byte[]>(config)
+            .SetPartitionsRevokedHandler((_, _) => throw new InvalidOperationException("the application's handler failed"))
+            .Build();
+        first.Subscribe([Topic]);
+        await AssignedAsync(first, Partitions);
+
+        first.Dispose();
+
+        // Well within the 60 s session: only a member that left hands its partitions over this soon.
+        using var second = new ConsumerBuilder<byte[]?, byte[]>(config).Build();
+        second.Subscribe([Topic]);
+        await AssignedAsync(second, Partitions);
+    }
+
+    /// <summary>Consumes (the group's assignment is applied inside Consume) until the member holds <paramref name="count"/> partitions.</summary>
+    private static async Task AssignedAsync(IConsumer<byte[]?, byte[]> member, int count)
+    {
+        var waiting = Task.Run(() =>
+        {
+            while (member.Assignment.Count < count)
+            {
+                member.Consume(TimeSpan.FromMilliseconds(50));
+            }
+        });
+        await waiting.WaitAsync(_patience);
+    }
 }
