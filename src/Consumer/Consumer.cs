@@ -47,8 +47,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _values = values;
         _handlers = handlers;
         _time = time = time == TimeProvider.System ? DedicatedTimeProvider.Shared : time;
-        // Inline: the consumer's code after a call's await only takes short locks and queues (see SdkTasks).
-        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time, CallCompletions.Inline);
+        // Its calls complete inline on the connections' threads: the consumer's code after their awaits only takes
+        // short locks and queues, and hands the application tasks of its own (see SdkTasks).
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
         _group = config.GroupId is { } groupId ? new GroupClient(groupId, config, _metadata, time) : null;
         _lastAutoCommit = time.GetTimestamp();
         _metrics = new ConsumerMetrics(config.ClientId, Lags);
