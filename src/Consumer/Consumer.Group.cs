@@ -1,4 +1,5 @@
 using LogCluster.Client;
+using LogCluster.Client.Transport;
 using LogCluster.Consumer.Internals;
 using LogCluster.Protocol.V1;
 
@@ -87,8 +88,8 @@ internal sealed partial class Consumer<TKey, TValue>
         OffsetCommitResponse response;
         try
         {
-            await previous.WaitAsync(linked.Token).ConfigureAwait(false);
-            response = await group.CallAsync((client, options) => client.OffsetCommitAsync(request, options).ResponseAsync, r => r.ErrorCode, linked.Token).ConfigureAwait(false);
+            await previous.WaitAsync(linked.Token).ContinueInline();
+            response = await group.CallAsync((client, options) => client.OffsetCommitAsync(request, options).ResponseAsync, r => r.ErrorCode, linked.Token).ContinueInline();
         }
         finally
         {
@@ -194,7 +195,7 @@ internal sealed partial class Consumer<TKey, TValue>
     {
         try
         {
-            await CommitCoreAsync(offsets.ToList(), CancellationToken.None).ConfigureAwait(false);
+            await CommitCoreAsync(offsets.ToList(), CancellationToken.None).ContinueInline();
         }
         catch (Exception e) when (e is LogClusterException or OperationCanceledException or ObjectDisposedException)
         {

@@ -108,7 +108,7 @@ internal sealed class ClusterMetadata : IDisposable
         {
             return cached;
         }
-        var response = await QueryAsync(topic, askLast, cancellationToken).ConfigureAwait(false);
+        var response = await QueryAsync(topic, askLast, cancellationToken).ContinueInline();
         var metadata = response.Topics.FirstOrDefault(t => t.Name == topic);
         if (metadata is null || metadata.ErrorCode != ErrorCode.None)
         {
@@ -198,7 +198,7 @@ internal sealed class ClusterMetadata : IDisposable
                 {
                     waits.Add(Task.Delay(delay, _time, hedge.Token));
                 }
-                var done = await Task.WhenAny(waits).ConfigureAwait(false);
+                var done = await Task.WhenAny(waits).ContinueInline();
                 // Cancel, not CancelAsync: the latter runs its callbacks on the pool.
                 hedge.Cancel();
                 if (asking.Find(a => a.Call == done) is not { } finished)
@@ -209,7 +209,7 @@ internal sealed class ClusterMetadata : IDisposable
                 asking.Remove(finished);
                 try
                 {
-                    return await finished.Call.ConfigureAwait(false);
+                    return await finished.Call.ContinueInline();
                 }
                 catch (RpcException e) when (cancellationToken.IsCancellationRequested)
                 {

@@ -51,9 +51,8 @@ internal sealed class ConsumerLoop : IDisposable
         {
             _signal.Wait(Pass());
         }
-        // Cancelled here, not on the thread that asked to stop: the aborted calls' code continues inline on the
-        // thread that cancels, unless it has a SynchronizationContext (a UI's, a test runner's), which would send
-        // it to the pool instead.
+        // Cancelled and drained here: what is in flight is this thread's to know (Fetcher), and the aborted calls'
+        // code continues inline on this thread.
         _closing.Cancel();
         _ = _fetcher.Drained().ContinueWith(static (_, state) => ((TaskCompletionSource)state!).TrySetResult(), _stopped, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Transport;
 using LogCluster.Protocol;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
@@ -107,7 +108,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
     {
         try
         {
-            var offsets = await group!.CommittedAsync(partitions.Select(p => p.State.Partition), closing).ConfigureAwait(false);
+            var offsets = await group!.CommittedAsync(partitions.Select(p => p.State.Partition), closing).ContinueInline();
             lock (assignment.Lock)
             {
                 foreach (var (state, generation) in partitions)
@@ -181,7 +182,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         try
         {
             metadata.Invalidate(topic);
-            await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
+            await metadata.GetTopicAsync(topic, CancellationToken.None).ContinueInline();
             wake.Set();
         }
         catch (Exception e) when (e is LogClusterException or RpcException or OperationCanceledException)
@@ -203,7 +204,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
             var lookups = partitions.Where(p => p.Offset < 0).ToList();
             if (lookups.Count > 0)
             {
-                await LookUpAsync(client, lookups, closing).ConfigureAwait(false);
+                await LookUpAsync(client, lookups, closing).ContinueInline();
             }
             var fetches = partitions.Where(p => p.Offset >= 0).ToList();
             if (fetches.Count > 0)
@@ -227,7 +228,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                     });
                 }
                 var sent = time.GetTimestamp();
-                var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: closing).ConfigureAwait(false);
+                var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: closing).ResponseAsync.ContinueInline();
                 metrics.Fetched(time.GetElapsedTime(sent));
                 for (var i = 0; i < fetches.Count; i++)
                 {
@@ -275,7 +276,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         {
             request.Partitions.Add(new ListOffsetsPartition { Topic = state.Partition.Topic, Partition = state.Partition.Partition, TimestampMs = offset == Offsets.Beginning ? -2 : -1 });
         }
-        var response = await client.ListOffsetsAsync(request, deadline: Deadline(), cancellationToken: closing).ConfigureAwait(false);
+        var response = await client.ListOffsetsAsync(request, deadline: Deadline(), cancellationToken: closing).ResponseAsync.ContinueInline();
         lock (assignment.Lock)
         {
             for (var i = 0; i < lookups.Count; i++)

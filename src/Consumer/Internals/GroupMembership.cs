@@ -1,3 +1,4 @@
+using LogCluster.Client.Transport;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.Consumer.Internals;
@@ -124,7 +125,9 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             _stopped = true;
             beat = _beat;
         }
-        SdkTasks.CancelInline(_stopping);
+        // On the application's thread, which may have a SynchronizationContext: the heartbeat's code still
+        // continues right here (ContinueInline), not on the pool the caller may then block on.
+        _stopping.Cancel();
         return beat;
     }
 
@@ -140,7 +143,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             var response = await group.CallAsync(
                 (client, options) => client.ConsumerGroupHeartbeatAsync(Request(), options).ResponseAsync,
                 r => r.ErrorCode,
-                _stopping.Token).ConfigureAwait(false);
+                _stopping.Token).ContinueInline();
             rejoin = Take(response);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -164,7 +167,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             return;
         }
         var leave = new ConsumerGroupHeartbeatRequest { GroupId = group.GroupId, MemberId = memberId, MemberEpoch = -1 };
-        await group.CallAsync((client, options) => client.ConsumerGroupHeartbeatAsync(leave, options).ResponseAsync, r => r.ErrorCode, cancellationToken).ConfigureAwait(false);
+        await group.CallAsync((client, options) => client.ConsumerGroupHeartbeatAsync(leave, options).ResponseAsync, r => r.ErrorCode, cancellationToken).ContinueInline();
     }
 
     private ConsumerGroupHeartbeatRequest Request()

@@ -1,9 +1,12 @@
+using LogCluster.Client.Transport;
+
 namespace LogCluster.Consumer.Internals;
 
 /// <summary>
 /// The consumer's network calls complete inline on the connection's reader thread (or the SDK timer thread), and
-/// the consumer's own code awaiting them continues there: it only takes short locks and queues work, so nothing
-/// on the way from a response to a waiting Consume needs the thread pool. Application code must never continue
+/// the consumer's own code awaiting them (with <see cref="InlineAwait.ContinueInline(Task)"/>) continues there: it
+/// only takes short locks and queues work, so nothing on the way from a response to a waiting Consume needs the
+/// thread pool. Application code must never continue
 /// there, so every SDK task the application awaits, or that the consumer awaits on the way to application code
 /// (rebalance handlers, the caller's continuation), goes through these helpers first.
 /// </summary>
@@ -47,25 +50,6 @@ internal static class SdkTasks
     }
 
     /// <summary>
-    /// Cancels from the application's thread so that the SDK code the cancellation completes continues right here,
-    /// as it does on the SDK's threads: on a thread with a SynchronizationContext (a UI's, a test runner's) an await
-    /// does not continue inline but goes to the thread pool, which the caller may then block on.
-    /// </summary>
-    public static void CancelInline(CancellationTokenSource source)
-    {
-        var context = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
-        try
-        {
-            source.Cancel();
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(context);
-        }
-    }
-
-    /// <summary>
     /// As Task.Delay with a TimeProvider, but a cancellation also continues on the thread that cancels (Task.Delay
     /// sends it to the pool): a call that gives up during a retry backoff must not need a pool thread to say so.
     /// </summary>
@@ -75,7 +59,7 @@ internal static class SdkTasks
         using (time.CreateTimer(static state => ((TaskCompletionSource)state!).TrySetResult(), done, delay, Timeout.InfiniteTimeSpan))
         using (cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), done))
         {
-            await done.Task.ConfigureAwait(false);
+            await done.Task.ContinueInline();
         }
         cancellationToken.ThrowIfCancellationRequested();
     }

@@ -4,8 +4,8 @@ namespace LogCluster.Tests.Unit.Consumer;
 
 /// <summary>
 /// How the consumer hands tasks that SDK threads complete to the application: awaiters continue on the pool, a
-/// blocked caller is woken by the completing thread, and a cancellation from a thread with a SynchronizationContext
-/// still lets the SDK code it completes continue where it was cancelled.
+/// blocked caller is woken by the completing thread, and a retry backoff that is cancelled ends on the cancelling
+/// thread.
 /// </summary>
 public sealed class SdkTasksTests
 {
@@ -53,30 +53,6 @@ public sealed class SdkTasksTests
     }
 
     [Fact]
-    public void CancelInline_OnAThreadWithASynchronizationContext_SdkCodeContinuesOnThatThread()
-    {
-        var continuedOn = 0;
-        var canceller = new Thread(() =>
-        {
-            SynchronizationContext.SetSynchronizationContext(new PostingContext());
-            using var source = new CancellationTokenSource();
-            // As a call's task is completed by its cancellation (GrpcCall's abort).
-            var call = new TaskCompletionSource();
-            using var abort = source.Token.Register(() => call.TrySetResult());
-            var sdkCode = ContinueAfterAsync(call.Task);
-
-            SdkTasks.CancelInline(source);
-
-            continuedOn = sdkCode.IsCompleted ? sdkCode.GetAwaiter().GetResult() : -1;
-        });
-
-        canceller.Start();
-
-        Assert.True(canceller.Join(_patience));
-        Assert.Equal(canceller.ManagedThreadId, continuedOn);
-    }
-
-    [Fact]
     public void DelayAsync_Cancelled_ContinuesOnTheCancellingThread()
     {
         var continuedOn = 0;
@@ -113,11 +89,5 @@ public sealed class SdkTasksTests
     {
         await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return Environment.CurrentManagedThreadId;
-    }
-
-    /// <summary>A UI-like context: its mere presence makes awaits completed on its thread go elsewhere.</summary>
-    private sealed class PostingContext : SynchronizationContext
-    {
-        public override void Post(SendOrPostCallback d, object? state) => ThreadPool.QueueUserWorkItem(_ => d(state));
     }
 }
