@@ -79,6 +79,8 @@ internal sealed class ConsumerLoop : IDisposable
             due = now + (long)(_pauseAfterFailure.TotalSeconds * _time.TimestampFrequency);
         }
         var wait = _time.GetElapsedTime(now, due);
-        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait < TimeSpan.FromHours(1) ? wait : TimeSpan.FromHours(1);
+        // Whole milliseconds, rounded up: Monitor.Wait truncates, and a wait of 0 ms for something due in 0.4 ms
+        // would spin the thread until it is due (every heartbeat).
+        return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < TimeSpan.FromHours(1) ? TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)) : TimeSpan.FromHours(1);
     }
 }
