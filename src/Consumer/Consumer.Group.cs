@@ -1,18 +1,25 @@
 using LogCluster.Client;
+using LogCluster.Client.Transport;
 using LogCluster.Consumer.Internals;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.Consumer;
 
 // Consumer groups: subscribing, applying the coordinator's assignment on the application's thread, committing.
+// A method taking `sync` serves a blocking call (Consume(TimeSpan), Unsubscribe, Dispose) and its asynchronous
+// twin: with sync it blocks on the SDK's work, woken by the SDK thread that ends it (no pool thread needed), and
+// is complete when it returns; without, it awaits that work with its continuation on the pool (SdkTasks).
 internal sealed partial class Consumer<TKey, TValue>
 {
     private readonly GroupClient? _group;
     private readonly RebalanceHandlers<TKey, TValue> _handlers;
-    private GroupMembership? _membership;
-    private CancellationTokenSource? _membershipStop;
-    private Task _membershipLoop = Task.CompletedTask;
-    private readonly SemaphoreSlim _commits = new(1, 1);
+
+    /// <summary>Volatile: the consumer's thread heartbeats for it.</summary>
+    private volatile GroupMembership? _membership;
+    private readonly Lock _commitOrder = new();
+
+    /// <summary>Ends once the commit asked for last has ended: the next one waits for it.</summary>
+    private Task _lastCommit = Task.CompletedTask;
     private IReadOnlySet<TopicPartition>? _appliedGroupAssignment;
     private long _lastAutoCommit;
 
@@ -28,11 +35,8 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         Unsubscribe();
         Subscription = subscription;
-        _membershipStop = new CancellationTokenSource();
-        _membership = new GroupMembership(group, _config, subscription, () => Assignment, _time);
-        var membership = _membership;
-        var stop = _membershipStop.Token;
-        _membershipLoop = Task.Run(() => membership.RunAsync(stop));
+        _membership = new GroupMembership(group, _config, subscription, () => Assignment, _time, _ready.Set, _wakeLoop);
+        _wakeLoop.Set();
     }
 
     public void Unsubscribe()
@@ -41,42 +45,56 @@ internal sealed partial class Consumer<TKey, TValue>
         {
             return;
         }
-        RevokeAllAsync().GetAwaiter().GetResult();
-        LeaveGroupAsync().GetAwaiter().GetResult();
+        RevokeAllAsync(sync: true).GetAwaiter().GetResult();
+        LeaveGroupAsync(sync: true).GetAwaiter().GetResult();
         Subscription = [];
     }
 
-    public void Commit() => CommitAsync().GetAwaiter().GetResult();
+    public void Commit() => CommitCoreAsync(Positions(), CancellationToken.None).GetAwaiter().GetResult();
 
-    public void Commit(IEnumerable<TopicPartitionOffset> offsets) => CommitAsync(offsets).GetAwaiter().GetResult();
+    public void Commit(IEnumerable<TopicPartitionOffset> offsets) => CommitCoreAsync(offsets, CancellationToken.None).GetAwaiter().GetResult();
 
     public Task CommitAsync(CancellationToken cancellationToken = default) => CommitAsync(Positions(), cancellationToken);
 
-    public async Task CommitAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default)
+    public Task CommitAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default) =>
+        CommitCoreAsync(offsets, cancellationToken).ForCaller();
+
+    /// <summary>
+    /// One commit at a time, in call order: an older commit must not land after a newer one. Ends inline on the SDK
+    /// thread that ends it: callers wait for it through <see cref="SdkTasks"/> or by blocking.
+    /// </summary>
+    private async Task CommitCoreAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken)
     {
         var group = _group ?? throw new InvalidOperationException("committing needs group.id");
         var request = new OffsetCommitRequest { GroupId = group.GroupId, MemberEpoch = -1 };
-        if (_membership is not null)
+        if (_membership is { } membership)
         {
-            (request.MemberId, request.MemberEpoch) = _membership.Member;
+            (request.MemberId, request.MemberEpoch) = membership.Member;
         }
         request.Partitions.Add(offsets.Select(o => new OffsetCommitPartition { Topic = o.TopicPartition.Topic, Partition = o.TopicPartition.Partition, Offset = o.Offset }));
         if (request.Partitions.Count == 0)
         {
             return;
         }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_config.RequestTimeout);
+        // On the SDK's timer thread: a pool timer would not fire while the pool is blocked.
+        using var timeout = new CancellationTokenSource(_config.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var done = new TaskCompletionSource();
+        Task previous;
+        lock (_commitOrder)
+        {
+            (previous, _lastCommit) = (_lastCommit, done.Task);
+        }
         OffsetCommitResponse response;
-        // One commit at a time, in call order: an older commit must not land after a newer one.
-        await _commits.WaitAsync(timeout.Token).ConfigureAwait(false);
         try
         {
-            response = await group.CallAsync((client, options) => client.OffsetCommitAsync(request, options).ResponseAsync, r => r.ErrorCode, timeout.Token).ConfigureAwait(false);
+            await previous.WaitAsync(linked.Token).ContinueInline();
+            response = await group.CallAsync((client, options) => client.OffsetCommitAsync(request, options).ResponseAsync, r => r.ErrorCode, linked.Token).ContinueInline();
         }
         finally
         {
-            _commits.Release();
+            // The next commit waits for this one, and for the ones before it too if this one gave up waiting.
+            _ = previous.ContinueWith(static (_, state) => ((TaskCompletionSource)state!).TrySetResult(), done, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         if (response.ErrorCode != ErrorCode.None)
         {
@@ -88,7 +106,7 @@ internal sealed partial class Consumer<TKey, TValue>
     {
         var group = _group ?? throw new InvalidOperationException("committed offsets need group.id");
         var wanted = partitions.ToList();
-        using var wait = new CancellationTokenSource(timeout);
+        using var wait = new CancellationTokenSource(timeout, _time);
         var committed = group.CommittedAsync(wanted, wait.Token).GetAwaiter().GetResult();
         return [.. wanted.Select(p => new TopicPartitionOffset(p, committed.GetValueOrDefault(p, -1) is var offset and >= 0 ? offset : Offsets.Unset))];
     }
@@ -98,7 +116,7 @@ internal sealed partial class Consumer<TKey, TValue>
     /// enable.auto.commit), announced to the revoked handler, and released; new ones start at the committed
     /// offsets and are announced to the assigned handler. Then the coordinator hears at once.
     /// </summary>
-    private async Task ApplyGroupAssignmentAsync()
+    private async Task ApplyGroupAssignmentAsync(bool sync)
     {
         if (_membership is not { } membership)
         {
@@ -130,7 +148,7 @@ internal sealed partial class Consumer<TKey, TValue>
             // Not the caller's token: a short Consume timeout must not release a partition uncommitted.
             if (_config.EnableAutoCommit)
             {
-                await CommitQuietlyAsync(Positions().Where(p => revoked.Contains(p.TopicPartition)), CancellationToken.None).ConfigureAwait(false);
+                await SdkTasks.WaitAsync(CommitQuietlyAsync(Positions().Where(p => revoked.Contains(p.TopicPartition))), sync).ConfigureAwait(false);
             }
             _handlers.Revoked?.Invoke(this, revoked);
         }
@@ -146,7 +164,7 @@ internal sealed partial class Consumer<TKey, TValue>
     }
 
     /// <summary>Before leaving: commit the positions (with enable.auto.commit) and tell the revoked handler, as a rebalance would.</summary>
-    private async Task RevokeAllAsync()
+    private async Task RevokeAllAsync(bool sync)
     {
         var owned = Assignment;
         if (owned.Count == 0)
@@ -155,7 +173,7 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         if (_config.EnableAutoCommit)
         {
-            await CommitQuietlyAsync(Positions(), CancellationToken.None).ConfigureAwait(false);
+            await SdkTasks.WaitAsync(CommitQuietlyAsync(Positions()), sync).ConfigureAwait(false);
         }
         _handlers.Revoked?.Invoke(this, owned);
         SetAssignment([]);
@@ -169,15 +187,15 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         _lastAutoCommit = _time.GetTimestamp();
         // Positions count what Consume already returned, so the application processed it: at least once.
-        _ = CommitQuietlyAsync(Positions(), CancellationToken.None);
+        _ = CommitQuietlyAsync(Positions());
     }
 
-    /// <summary>A commit whose failure is not the application's to handle (auto commit): the next one covers it.</summary>
-    private async Task CommitQuietlyAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken)
+    /// <summary>A commit whose failure is not the application's to handle (auto commit): the next one covers it. Never throws.</summary>
+    private async Task CommitQuietlyAsync(IEnumerable<TopicPartitionOffset> offsets)
     {
         try
         {
-            await CommitAsync(offsets.ToList(), cancellationToken).ConfigureAwait(false);
+            await CommitCoreAsync(offsets.ToList(), CancellationToken.None).ContinueInline();
         }
         catch (Exception e) when (e is LogClusterException or OperationCanceledException or ObjectDisposedException)
         {
@@ -194,44 +212,45 @@ internal sealed partial class Consumer<TKey, TValue>
         }
     }
 
-    private async Task CloseGroupAsync()
+    private async Task CloseGroupAsync(bool sync)
     {
-        if (_membership is not null)
+        try
         {
-            await RevokeAllAsync().ConfigureAwait(false);
+            if (_membership is not null)
+            {
+                await RevokeAllAsync(sync).ConfigureAwait(false);
+            }
+            else if (_group is not null && _config.EnableAutoCommit)
+            {
+                await SdkTasks.WaitAsync(CommitQuietlyAsync(Positions()), sync).ConfigureAwait(false);
+            }
         }
-        else if (_group is not null && _config.EnableAutoCommit)
+        finally
         {
-            await CommitQuietlyAsync(Positions(), CancellationToken.None).ConfigureAwait(false);
+            // Also when the revoked handler threw: a member that stays until its session expires holds its
+            // partitions from the rest of the group for session.timeout.ms.
+            await LeaveGroupAsync(sync).ConfigureAwait(false);
         }
-        await LeaveGroupAsync().ConfigureAwait(false);
     }
 
-    private async Task LeaveGroupAsync()
+    private async Task LeaveGroupAsync(bool sync)
     {
         if (_membership is not { } membership)
         {
             return;
         }
-        await _membershipStop!.CancelAsync().ConfigureAwait(false);
+        // No heartbeat after the leave: one could make the coordinator take the member back.
+        await SdkTasks.WaitAsync(membership.Stop(), sync).ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(_config.RequestTimeout, _time);
         try
         {
-            await _membershipLoop.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // The heartbeat loop ends by cancellation; whatever else ended it, leaving comes next.
-        }
-        using var timeout = new CancellationTokenSource(_config.RequestTimeout);
-        try
-        {
-            await membership.LeaveAsync(timeout.Token).ConfigureAwait(false);
+            await SdkTasks.WaitAsync(membership.LeaveAsync(timeout.Token), sync).ConfigureAwait(false);
         }
         catch (Exception e) when (e is LogClusterException or OperationCanceledException)
         {
             // Unreachable coordinator: the session timeout removes the member instead.
         }
-        _membershipStop.Dispose();
-        (_membership, _membershipStop, _appliedGroupAssignment) = (null, null, null);
+        membership.Dispose();
+        (_membership, _appliedGroupAssignment) = (null, null);
     }
 }

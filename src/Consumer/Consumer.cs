@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
 using LogCluster.Client.Transport;
@@ -12,7 +11,9 @@ namespace LogCluster.Consumer;
 /// <summary>
 /// The consumer: the application takes chunks the <see cref="Fetcher"/> queued, record by record, and each
 /// record moves its partition's position. A chunk fetched for a position that moved since (a seek, a new
-/// assignment) is dropped when it comes up.
+/// assignment) is dropped when it comes up. Fetches and heartbeats run on the consumer's own thread
+/// (<see cref="ConsumerLoop"/>) and the connections' threads; the application's code (deserializers, rebalance
+/// handlers, the continuations of its awaits) runs on its own threads or the thread pool, never on those.
 /// </summary>
 internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 {
@@ -21,29 +22,39 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly IDeserializer<TValue> _values;
     private readonly ClusterMetadata _metadata;
     private readonly Assignment _assignment = new();
-    private readonly Channel<FetchedChunk> _chunks = Channel.CreateUnbounded<FetchedChunk>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ReadySignal _ready = new();
+    private readonly LoopSignal _wakeLoop = new();
     private readonly Fetcher _fetcher;
-    private readonly CancellationTokenSource _closing = new();
-    private readonly Task _fetching;
+    private readonly ConsumerLoop _loop;
     private readonly TimeProvider _time;
     private readonly ConsumerMetrics _metrics;
     private FetchedChunk? _current;
     private LogClusterException? _pendingError;
     private int _disposed;
 
+    /// <param name="config">The validated configuration.</param>
+    /// <param name="keys">The key deserializer.</param>
+    /// <param name="values">The value deserializer.</param>
+    /// <param name="handlers">The rebalance handlers.</param>
+    /// <param name="time">
+    /// The clock. <see cref="TimeProvider.System"/> becomes <see cref="DedicatedTimeProvider.Shared"/>: the same
+    /// clock, with timers (retry backoff, request timeouts) that fire on the SDK's timer thread, not the pool.
+    /// </param>
     public Consumer(ConsumerConfig config, IDeserializer<TKey> keys, IDeserializer<TValue> values, RebalanceHandlers<TKey, TValue> handlers, TimeProvider time)
     {
         _config = config;
         _keys = keys;
         _values = values;
         _handlers = handlers;
-        _time = time;
-        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time, CallCompletions.OnThreadPool);
+        _time = time = time == TimeProvider.System ? DedicatedTimeProvider.Shared : time;
+        // Its calls complete inline on the connections' threads: the consumer's code after their awaits only takes
+        // short locks and queues, and hands the application tasks of its own (see SdkTasks).
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time);
         _group = config.GroupId is { } groupId ? new GroupClient(groupId, config, _metadata, time) : null;
         _lastAutoCommit = time.GetTimestamp();
         _metrics = new ConsumerMetrics(config.ClientId, Lags);
-        _fetcher = new Fetcher(config, _metadata, _assignment, _chunks.Writer, _group, _metrics, time);
-        _fetching = Task.Run(() => _fetcher.RunAsync(_closing.Token));
+        _fetcher = new Fetcher(config, _metadata, _assignment, _ready, _wakeLoop, _group, _metrics, time);
+        _loop = new ConsumerLoop(config.ClientId, _fetcher, () => _membership, _wakeLoop, time, config.RetryBackoff);
     }
 
     public IReadOnlyList<TopicPartition> Assignment
@@ -110,42 +121,68 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
     }
 
+    /// <summary>
+    /// Waits on the calling thread, woken directly by the thread that queues a chunk or takes a new assignment
+    /// (never through the thread pool), so it returns promptly also when every pool thread is blocked.
+    /// </summary>
     public ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout)
     {
-        using var wait = new CancellationTokenSource(timeout);
-        try
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
+        if (!infinite)
         {
-            return ConsumeAsync(wait.Token).GetAwaiter().GetResult();
+            ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         }
-        catch (OperationCanceledException) when (wait.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
-
-    public async Task<ConsumeResult<TKey, TValue>> ConsumeAsync(CancellationToken cancellationToken = default)
-    {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (Interlocked.Exchange(ref _pendingError, null) is { } pending)
-        {
-            throw pending;
-        }
+        ThrowIfClosedOrFailed();
+        var started = _time.GetTimestamp();
         while (true)
         {
-            // Taken before applying: an assignment that arrives after this wakes the wait below.
-            var assignmentChanged = _membership?.Changed;
-            await ApplyGroupAssignmentAsync().ConfigureAwait(false);
+            // Read before looking: a chunk, an assignment or a close that comes after this ends the wait below.
+            var seen = _ready.Version;
+            ThrowIfClosed();
+            ApplyGroupAssignmentAsync(sync: true).GetAwaiter().GetResult();
             AutoCommitIfDue();
             if (TryTakeBuffered() is { } result)
             {
                 return result;
             }
-            // Wake for records, or for a new assignment from the group.
-            var readable = _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
-            await Task.WhenAny(readable, assignmentChanged ?? readable).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            var remaining = infinite ? timeout : timeout - _time.GetElapsedTime(started);
+            if (!infinite && remaining <= TimeSpan.Zero)
+            {
+                return null;
+            }
+            // Monitor.Wait takes at most int.MaxValue ms: a longer wait is several.
+            _ready.Wait(seen, remaining < TimeSpan.FromHours(1) ? remaining : TimeSpan.FromHours(1));
         }
     }
+
+    public async Task<ConsumeResult<TKey, TValue>> ConsumeAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosedOrFailed();
+        while (true)
+        {
+            // Read before looking: a chunk, an assignment or a close that comes after this ends the wait below.
+            var seen = _ready.Version;
+            ThrowIfClosed();
+            await ApplyGroupAssignmentAsync(sync: false).ConfigureAwait(false);
+            AutoCommitIfDue();
+            if (TryTakeBuffered() is { } result)
+            {
+                return result;
+            }
+            await _ready.WaitAsync(seen, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void ThrowIfClosedOrFailed()
+    {
+        ThrowIfClosed();
+        if (Interlocked.Exchange(ref _pendingError, null) is { } pending)
+        {
+            throw pending;
+        }
+    }
+
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     public async Task<IReadOnlyList<ConsumeResult<TKey, TValue>>> ConsumeBatchAsync(CancellationToken cancellationToken = default)
     {
@@ -175,12 +212,13 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 return result;
             }
             _current = null;
-            if (!_chunks.Reader.TryRead(out var next))
-            {
-                return null;
-            }
+            FetchedChunk? next;
             lock (_assignment.Lock)
             {
+                if (!_assignment.Chunks.TryDequeue(out next))
+                {
+                    return null;
+                }
                 if (!_assignment.IsCurrent(next))
                 {
                     continue;
@@ -289,35 +327,34 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         ? state
         : throw new InvalidOperationException($"{partition} is not assigned to this consumer");
 
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose() => CloseAsync(sync: true).GetAwaiter().GetResult();
 
-    /// <summary>In a group: commits the positions (with enable.auto.commit) and leaves, so the partitions move at once. Then stops fetching.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(CloseAsync(sync: false));
+
+    /// <summary>
+    /// In a group: commits the positions (with enable.auto.commit) and leaves, so the partitions move at once. Then
+    /// stops fetching. <paramref name="sync"/>: Dispose, which blocks its thread and needs no pool thread meanwhile.
+    /// </summary>
+    private async Task CloseAsync(bool sync)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
+        // A Consume blocked on another thread (a shutdown path with no other way to reach it) wakes and throws
+        // ObjectDisposedException instead of waiting for records that will never come.
+        _ready.Set();
         try
         {
-            await CloseGroupAsync().ConfigureAwait(false);
+            await CloseGroupAsync(sync).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Closing goes on whatever leaving the group met: the fetcher must stop and the resources go.
         }
-        await _closing.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _fetching.ConfigureAwait(false);
-            await _membershipLoop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The fetch loop ends by cancellation.
-        }
-        _closing.Dispose();
-        _commits.Dispose();
+        _loop.Stop();
+        await SdkTasks.WaitAsync(_loop.Stopped, sync).ConfigureAwait(false);
+        _loop.Dispose();
         _metrics.Dispose();
         _metadata.Dispose();
     }

@@ -55,7 +55,10 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable, IDisposable
     /// <summary>The group's committed offsets; <see cref="Offsets.Unset"/> for a partition without one.</summary>
     IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<TopicPartition> partitions, TimeSpan timeout);
 
-    /// <summary>The next record, or null when none arrived within <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// The next record, or null when none arrived within <paramref name="timeout"/>. Blocks the calling thread and
+    /// needs no thread-pool thread meanwhile, so it may be called from pool threads however many of them are blocked.
+    /// </summary>
     ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout);
 
     /// <summary>The next record, waiting as long as it takes or until cancelled.</summary>

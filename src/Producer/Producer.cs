@@ -37,7 +37,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _valueSerializer = valueSerializer;
         // Timers on the SDK's timer thread, not the pool's, unless a test brings its own clock.
         _time = time = time == TimeProvider.System ? DedicatedTimeProvider.Shared : time;
-        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time, CallCompletions.Inline) { SocketFactory = config.SocketFactory };
+        _metadata = new ClusterMetadata(config.BootstrapEndpoints(), config.MetadataMaxAge, config.RequestTimeout, time) { SocketFactory = config.SocketFactory };
         _partitioner = PartitionerFactory.Create(config.Partitioner, config.BatchSize);
         _memory = new MemoryBudget(config.BufferMemory, time);
         _accumulator = new RecordAccumulator(config.CompressionType, config.BatchSize, time);

@@ -20,7 +20,6 @@ internal sealed class ClusterMetadata : IDisposable
     private readonly TimeSpan _maxAge;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
-    private readonly CallCompletions _completions;
     private readonly ConcurrentDictionary<(string Host, int Port), NodeChannel> _channels = new();
     private readonly ConcurrentDictionary<string, (TopicLayout Layout, long FetchedAt, bool Stale)> _topics = new(StringComparer.Ordinal);
     private volatile NodeAddress[] _nodes = [];
@@ -42,14 +41,8 @@ internal sealed class ClusterMetadata : IDisposable
     /// <param name="maxAge">metadata.max.age.ms.</param>
     /// <param name="requestTimeout">request.timeout.ms, also the upper bound of a connect.</param>
     /// <param name="time">The clock for ages and timeouts.</param>
-    /// <param name="completions">
-    /// How calls complete: <see cref="CallCompletions.Inline"/> for SDK code written never to block and never to run
-    /// user code after an await (the producer), <see cref="CallCompletions.OnThreadPool"/> otherwise (the consumer,
-    /// whose awaits lead to rebalance handlers and to the application's own continuations).
-    /// </param>
-    public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeSpan requestTimeout, TimeProvider time, CallCompletions completions)
+    public ClusterMetadata(IReadOnlyList<HostPort> bootstrap, TimeSpan maxAge, TimeSpan requestTimeout, TimeProvider time)
     {
-        _completions = completions;
         _bootstrap = bootstrap;
         _maxAge = maxAge;
         _requestTimeout = requestTimeout;
@@ -61,7 +54,7 @@ internal sealed class ClusterMetadata : IDisposable
     /// complete on the connection's own threads (<see cref="NodeChannel"/>), never needing the thread pool.
     /// </summary>
     public NodeChannel Channel(string host, int port) =>
-        _channels.GetOrAdd((host, port), key => new NodeChannel(key.Host, key.Port, _requestTimeout < _connectTimeout ? _requestTimeout : _connectTimeout, _completions, SocketFactory));
+        _channels.GetOrAdd((host, port), key => new NodeChannel(key.Host, key.Port, _requestTimeout < _connectTimeout ? _requestTimeout : _connectTimeout, SocketFactory));
 
     /// <summary>Drops the node's channel, failing every call on it; the next call opens a new connection.</summary>
     public void ResetChannel(NodeAddress node) => ResetChannel(node.Host, node.Port);
@@ -115,7 +108,7 @@ internal sealed class ClusterMetadata : IDisposable
         {
             return cached;
         }
-        var response = await QueryAsync(topic, askLast, cancellationToken).ConfigureAwait(false);
+        var response = await QueryAsync(topic, askLast, cancellationToken).ContinueInline();
         var metadata = response.Topics.FirstOrDefault(t => t.Name == topic);
         if (metadata is null || metadata.ErrorCode != ErrorCode.None)
         {
@@ -205,7 +198,7 @@ internal sealed class ClusterMetadata : IDisposable
                 {
                     waits.Add(Task.Delay(delay, _time, hedge.Token));
                 }
-                var done = await Task.WhenAny(waits).ConfigureAwait(false);
+                var done = await Task.WhenAny(waits).ContinueInline();
                 // Cancel, not CancelAsync: the latter runs its callbacks on the pool.
                 hedge.Cancel();
                 if (asking.Find(a => a.Call == done) is not { } finished)
@@ -216,7 +209,7 @@ internal sealed class ClusterMetadata : IDisposable
                 asking.Remove(finished);
                 try
                 {
-                    return await finished.Call.ConfigureAwait(false);
+                    return await finished.Call.ContinueInline();
                 }
                 catch (RpcException e) when (cancellationToken.IsCancellationRequested)
                 {

@@ -7,9 +7,8 @@ namespace LogCluster.Client.Transport;
 /// One gRPC call on an HTTP/2 stream of an <see cref="Http2Connection"/>: its request writer, response reader,
 /// headers, status and trailers. Responses are parsed and completed on the connection's reader thread, and the
 /// tasks it hands out complete synchronously there: the SDK code awaiting them (our code only; users never see
-/// these tasks) continues on that thread without a thread-pool hop, which is what keeps synchronous sends alive
-/// while the pool is starved. That code must therefore never block; it queues work and returns. With
-/// <see cref="CallCompletions.OnThreadPool"/> the tasks complete asynchronously instead.
+/// these tasks) continues on that thread without a thread-pool hop, which is what keeps synchronous sends and
+/// consumes alive while the pool is starved. That code must therefore never block; it queues work and returns.
 /// Writes may be queued without waiting for the previous one; they go out in call order.
 /// </summary>
 internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyncStreamReader<TResponse>, IClientStreamWriter<TRequest>
@@ -22,7 +21,6 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
     private readonly Method<TRequest, TResponse> _method;
     private readonly Http2Connection _connection;
     private readonly Queue<TResponse> _messages = new();
-    private readonly TaskCreationOptions _taskOptions;
     private readonly TaskCompletionSource<Metadata> _responseHeaders;
     private readonly TaskCompletionSource<TResponse> _singleResponse;
     private Http2Stream? _stream;
@@ -35,13 +33,12 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
     private CancellationTokenRegistration _cancellation;
     private ITimer? _deadline;
 
-    private GrpcCall(Method<TRequest, TResponse> method, Http2Connection connection, CallCompletions completions)
+    private GrpcCall(Method<TRequest, TResponse> method, Http2Connection connection)
     {
         _method = method;
         _connection = connection;
-        _taskOptions = completions == CallCompletions.Inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously;
-        _responseHeaders = new(_taskOptions);
-        _singleResponse = new(_taskOptions);
+        _responseHeaders = new();
+        _singleResponse = new();
         // Observed so an unawaited unary task's failure is never an unobserved exception.
         _singleResponse.Task.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
         _responseHeaders.Task.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
@@ -51,9 +48,9 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
     /// Opens the call; with <paramref name="request"/> (unary and server-streaming calls) sends it and ends the
     /// request side. Throws <see cref="IOException"/> when the connection cannot take new streams.
     /// </summary>
-    public static GrpcCall<TRequest, TResponse> Start(Http2Connection connection, Method<TRequest, TResponse> method, string authority, CallOptions options, TRequest? request, CallCompletions completions)
+    public static GrpcCall<TRequest, TResponse> Start(Http2Connection connection, Method<TRequest, TResponse> method, string authority, CallOptions options, TRequest? request)
     {
-        var call = new GrpcCall<TRequest, TResponse>(method, connection, completions);
+        var call = new GrpcCall<TRequest, TResponse>(method, connection);
         var frame = request is null ? null : GrpcFrameSerializationContext.Serialize(method.RequestMarshaller, request);
         call._stream = connection.Open(RequestHeaders(method, authority, options), call, endStream: false);
         if (frame is not null)
@@ -139,7 +136,7 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
             {
                 throw new InvalidOperationException("a previous MoveNext is still pending");
             }
-            _moveNext = new TaskCompletionSource<bool>(_taskOptions);
+            _moveNext = new TaskCompletionSource<bool>();
             return _moveNext.Task;
         }
     }
@@ -163,7 +160,7 @@ internal sealed class GrpcCall<TRequest, TResponse> : IHttp2StreamHandler, IAsyn
                 return Task.FromException(new RpcException(status));
             }
         }
-        var written = new TaskCompletionSource(_taskOptions);
+        var written = new TaskCompletionSource();
         _connection.SendData(_stream!, frame, frame.Length, endStream, failure =>
         {
             if (failure is null)

@@ -10,7 +10,7 @@ namespace LogCluster.Client.Transport;
 /// are all blocked in synchronous sends cannot read the acknowledgements that would unblock them. The node side,
 /// the CLI and the tests keep Grpc.Net.Client and Grpc.AspNetCore; the wire is the same gRPC.
 /// </summary>
-internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout, CallCompletions completions, Func<System.Net.Sockets.Socket>? socketFactory = null) : CallInvoker, IDisposable
+internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout, Func<System.Net.Sockets.Socket>? socketFactory = null) : CallInvoker, IDisposable
 {
     private readonly Lock _lock = new();
     private readonly string _authority = $"{host}:{port}";
@@ -54,7 +54,7 @@ internal sealed class NodeChannel(string host, int port, TimeSpan connectTimeout
         {
             try
             {
-                return GrpcCall<TRequest, TResponse>.Start(Connection(), method, _authority, options, request, completions);
+                return GrpcCall<TRequest, TResponse>.Start(Connection(), method, _authority, options, request);
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException && attempt == 0)
             {

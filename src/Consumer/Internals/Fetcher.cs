@@ -1,7 +1,7 @@
-using System.Threading.Channels;
 using Grpc.Core;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Transport;
 using LogCluster.Protocol;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
@@ -9,57 +9,51 @@ using LogCluster.Protocol.V1;
 namespace LogCluster.Consumer.Internals;
 
 /// <summary>
-/// Kafka's Fetcher: one loop that keeps one long-poll Fetch in flight per leader node, for every assigned
-/// partition it leads that has nothing waiting for the application (so the next chunk of a partition is fetched
-/// while the application works through the current one). Positions given as Beginning or End are looked up
-/// first with ListOffsets. What comes back is checked (CRC-32C), cut to the position, and queued as chunks.
-/// Errors that a new leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off;
-/// the others are queued for Consume to throw.
+/// Kafka's Fetcher: keeps one long-poll Fetch in flight per leader node, for every assigned partition it leads
+/// that has nothing waiting for the application (so the next chunk of a partition is fetched while the
+/// application works through the current one). Positions given as Beginning or End are looked up first with
+/// ListOffsets. What comes back is checked (CRC-32C), cut to the position, and queued as chunks, on the thread the
+/// response arrives on (the connection's reader thread), which also wakes a waiting Consume. Errors that a new
+/// leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off; the others are
+/// queued for Consume to throw. <see cref="Poll"/> runs on the consumer's thread (<see cref="ConsumerLoop"/>).
 /// </summary>
-internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ChannelWriter<FetchedChunk> chunks, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
+internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ReadySignal ready, LoopSignal wake, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
 {
+    /// <summary>The fetch in flight per node; touched by the consumer's thread only.</summary>
     private readonly Dictionary<NodeAddress, Task> _inFlight = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _refreshing = new(StringComparer.Ordinal);
     private Task _committedLookup = Task.CompletedTask;
-    private TaskCompletionSource _wake = NewWake();
 
     /// <summary>Something changed (a chunk was taken, a seek, a new assignment): look again at once.</summary>
-    public void Wake() => Volatile.Read(ref _wake).TrySetResult();
+    public void Wake() => wake.Set();
 
-    public async Task RunAsync(CancellationToken closing)
+    /// <summary>
+    /// Starts the fetches and lookups that are due, without waiting for any; returns the timestamp to look again
+    /// at (a backoff ending), unless woken first. Whatever it starts wakes the thread when it ends.
+    /// </summary>
+    public long Poll(long now, CancellationToken closing)
     {
-        while (!closing.IsCancellationRequested)
+        foreach (var finished in _inFlight.Where(f => f.Value.IsCompleted).Select(f => f.Key).ToList())
         {
-            var wake = Volatile.Read(ref _wake);
-            var now = time.GetTimestamp();
-            var nextBackoff = long.MaxValue;
-            var (fetches, committed) = Collect(now, ref nextBackoff);
-            foreach (var (node, partitions) in fetches)
-            {
-                _inFlight[node] = FetchAsync(node, partitions, closing);
-            }
-            if (committed.Count > 0)
-            {
-                _committedLookup = LookUpCommittedAsync(committed, closing);
-            }
-            var delay = nextBackoff == long.MaxValue ? config.FetchMaxWait : time.GetElapsedTime(now, nextBackoff);
-            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(closing);
-            var timer = Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, time, sleep.Token);
-            // A finished lookup must not be waited on: it would end every wait at once and spin the loop.
-            var waits = _inFlight.Values.Append(wake.Task).Append(timer);
-            var done = await Task.WhenAny(_committedLookup.IsCompleted ? waits : waits.Append(_committedLookup)).ConfigureAwait(false);
-            await sleep.CancelAsync().ConfigureAwait(false);
-            foreach (var finished in _inFlight.Where(f => f.Value.IsCompleted).Select(f => f.Key).ToList())
-            {
-                _inFlight.Remove(finished);
-            }
-            if (done == wake.Task)
-            {
-                Interlocked.CompareExchange(ref _wake, NewWake(), wake);
-            }
+            _inFlight.Remove(finished);
         }
-        await Task.WhenAll(_inFlight.Values.Append(_committedLookup)).ConfigureAwait(false);
+        var nextBackoff = long.MaxValue;
+        var (fetches, committed) = Collect(now, ref nextBackoff);
+        foreach (var (node, partitions) in fetches)
+        {
+            _inFlight[node] = FetchAsync(node, partitions, closing).WakeWhenDone(wake);
+        }
+        if (committed.Count > 0)
+        {
+            _committedLookup = LookUpCommittedAsync(committed, closing).WakeWhenDone(wake);
+        }
+        // At the latest after fetch.max.wait.ms: a metadata refresh that failed (a topic not created yet) wakes
+        // nobody, and the next look asks again.
+        return Math.Min(nextBackoff, now + (long)(config.FetchMaxWait.TotalSeconds * time.TimestampFrequency));
     }
+
+    /// <summary>Completes once everything <see cref="Poll"/> started has ended; called by the consumer's thread as it stops.</summary>
+    public Task Drained() => Task.WhenAll(_inFlight.Values.Append(_committedLookup));
 
     /// <summary>
     /// The partitions to ask each idle leader node about now, and those whose position is the group's committed
@@ -114,7 +108,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
     {
         try
         {
-            var offsets = await group!.CommittedAsync(partitions.Select(p => p.State.Partition), closing).ConfigureAwait(false);
+            var offsets = await group!.CommittedAsync(partitions.Select(p => p.State.Partition), closing).ContinueInline();
             lock (assignment.Lock)
             {
                 foreach (var (state, generation) in partitions)
@@ -188,8 +182,8 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         try
         {
             metadata.Invalidate(topic);
-            await metadata.GetTopicAsync(topic, CancellationToken.None).ConfigureAwait(false);
-            Wake();
+            await metadata.GetTopicAsync(topic, CancellationToken.None).ContinueInline();
+            wake.Set();
         }
         catch (Exception e) when (e is LogClusterException or RpcException or OperationCanceledException)
         {
@@ -210,7 +204,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
             var lookups = partitions.Where(p => p.Offset < 0).ToList();
             if (lookups.Count > 0)
             {
-                await LookUpAsync(client, lookups, closing).ConfigureAwait(false);
+                await LookUpAsync(client, lookups, closing).ContinueInline();
             }
             var fetches = partitions.Where(p => p.Offset >= 0).ToList();
             if (fetches.Count > 0)
@@ -234,7 +228,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                     });
                 }
                 var sent = time.GetTimestamp();
-                var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: closing).ConfigureAwait(false);
+                var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: closing).ResponseAsync.ContinueInline();
                 metrics.Fetched(time.GetElapsedTime(sent));
                 for (var i = 0; i < fetches.Count; i++)
                 {
@@ -282,7 +276,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         {
             request.Partitions.Add(new ListOffsetsPartition { Topic = state.Partition.Topic, Partition = state.Partition.Partition, TimestampMs = offset == Offsets.Beginning ? -2 : -1 });
         }
-        var response = await client.ListOffsetsAsync(request, deadline: Deadline(), cancellationToken: closing).ConfigureAwait(false);
+        var response = await client.ListOffsetsAsync(request, deadline: Deadline(), cancellationToken: closing).ResponseAsync.ContinueInline();
         lock (assignment.Lock)
         {
             for (var i = 0; i < lookups.Count; i++)
@@ -365,10 +359,12 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         Queue(new FetchedChunk(state, state.Generation, [], new LogClusterException(error, $"{state.Partition}: {message}")));
     }
 
+    /// <summary>Hands a chunk to the application and wakes it if it waits. Caller holds the lock.</summary>
     private void Queue(FetchedChunk chunk)
     {
         chunk.Partition.Buffered++;
-        chunks.TryWrite(chunk);
+        assignment.Chunks.Enqueue(chunk);
+        ready.Set();
     }
 
     private void BackOff(IEnumerable<PartitionState> states)
@@ -401,6 +397,4 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         }
         return (records, next);
     }
-
-    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Transport;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.Consumer.Internals;
@@ -26,11 +27,11 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var coordinator = _coordinator ?? await FindAsync(cancellationToken).ConfigureAwait(false);
+                var coordinator = _coordinator ?? await FindAsync(cancellationToken).ContinueInline();
                 _coordinator = coordinator;
                 var (host, port) = coordinator;
                 var options = new CallOptions(deadline: time.GetUtcNow().UtcDateTime + config.RequestTimeout, cancellationToken: cancellationToken);
-                var response = await call(new GroupService.GroupServiceClient(metadata.Channel(host, port)), options).ConfigureAwait(false);
+                var response = await call(new GroupService.GroupServiceClient(metadata.Channel(host, port)), options).ContinueInline();
                 if (errorOf(response) is not (ErrorCode.NotCoordinator or ErrorCode.CoordinatorNotAvailable or ErrorCode.CoordinatorLoadInProgress))
                 {
                     return response;
@@ -51,7 +52,7 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
             {
                 // No node answered FindCoordinator: the cluster may be electing; try again.
             }
-            await Task.Delay(config.RetryBackoff, time, cancellationToken).ConfigureAwait(false);
+            await SdkTasks.DelayAsync(config.RetryBackoff, time, cancellationToken).ContinueInline();
         }
     }
 
@@ -60,7 +61,7 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
     {
         var request = new OffsetFetchRequest { GroupId = GroupId };
         request.Partitions.Add(ByTopic(partitions));
-        var response = await CallAsync((client, options) => client.OffsetFetchAsync(request, options).ResponseAsync, r => r.ErrorCode, cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync((client, options) => client.OffsetFetchAsync(request, options).ResponseAsync, r => r.ErrorCode, cancellationToken).ContinueInline();
         if (response.ErrorCode != ErrorCode.None)
         {
             throw new LogClusterException(response.ErrorCode, $"committed offsets of group '{GroupId}': {response.ErrorMessage}");
@@ -82,7 +83,7 @@ internal sealed class GroupClient(string groupId, ConsumerConfig config, Cluster
         var response = await metadata.AskAnyChannelAsync(
             $"a coordinator lookup for group '{GroupId}'",
             (channel, token) => new GroupService.GroupServiceClient(channel).FindCoordinatorAsync(new FindCoordinatorRequest { GroupId = GroupId }, cancellationToken: token).ResponseAsync,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken).ContinueInline();
         if (response.ErrorCode != ErrorCode.None)
         {
             throw new LogClusterException(response.ErrorCode, $"group '{GroupId}': {response.ErrorMessage}");

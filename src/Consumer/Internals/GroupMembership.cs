@@ -1,3 +1,4 @@
+using LogCluster.Client.Transport;
 using LogCluster.Protocol.V1;
 
 namespace LogCluster.Consumer.Internals;
@@ -6,13 +7,21 @@ namespace LogCluster.Consumer.Internals;
 /// A subscribed consumer's membership (KIP-848): heartbeats every heartbeat.interval.ms, reporting the topics
 /// it wants and the partitions it owns, and keeps the latest assignment the coordinator gave for the consumer to
 /// apply on the application's thread. Fenced or forgotten (UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH), it joins
-/// again with an empty assignment: everything it owned is lost, as Kafka calls it.
+/// again with an empty assignment: everything it owned is lost, as Kafka calls it. Heartbeats are started by the
+/// consumer's thread (<see cref="Poll"/>) and their answers taken on the connection's reader thread, so a member
+/// stays in its group while the application keeps every thread-pool thread blocked.
 /// </summary>
-internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, IReadOnlyCollection<string> topics, Func<IReadOnlyCollection<TopicPartition>> owned, TimeProvider time)
+/// <param name="group">The coordinator's client.</param>
+/// <param name="config">heartbeat.interval.ms, session.timeout.ms and the assignor.</param>
+/// <param name="topics">The subscription.</param>
+/// <param name="owned">The partitions the consumer reads now.</param>
+/// <param name="time">The clock for heartbeat intervals.</param>
+/// <param name="changed">Called when a new assignment arrived (wakes a waiting Consume).</param>
+/// <param name="wake">Wakes the consumer's thread when a heartbeat is due (ended, or asked for).</param>
+internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, IReadOnlyCollection<string> topics, Func<IReadOnlyCollection<TopicPartition>> owned, TimeProvider time, Action changed, LoopSignal wake) : IDisposable
 {
     private readonly Lock _lock = new();
-    private TaskCompletionSource _changed = NewSignal();
-    private TaskCompletionSource _beatNow = NewSignal();
+    private readonly CancellationTokenSource _stopping = new();
     private HashSet<TopicPartition>? _assignment;
     private long _received;
     private readonly SortedDictionary<long, HashSet<TopicPartition>> _unapplied = [];
@@ -20,8 +29,14 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
     private int _memberEpoch;
     private bool _lost;
 
-    /// <summary>Completes when a new assignment arrived.</summary>
-    public Task Changed => Volatile.Read(ref _changed).Task;
+    /// <summary>Guards the heartbeat on the way (or the last one), the next one's due time, and whether they stopped.</summary>
+    private readonly Lock _beatLock = new();
+    private Task _beat = Task.CompletedTask;
+    private long _nextBeat;
+    private bool _stopped;
+
+    /// <summary>Set by <see cref="BeatNow"/>: a heartbeat is due at once, also if one is on the way (then right after it).</summary>
+    private int _beatNow;
 
     /// <summary>The latest assignment (null before the first one) and its number, for <see cref="Applied"/>.</summary>
     public (IReadOnlySet<TopicPartition>? Assignment, long Number) Latest
@@ -73,36 +88,73 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
     }
 
     /// <summary>Heartbeat at once (the consumer released or took partitions).</summary>
-    public void BeatNow() => Volatile.Read(ref _beatNow).TrySetResult();
-
-    public async Task RunAsync(CancellationToken stopping)
+    public void BeatNow()
     {
-        while (!stopping.IsCancellationRequested)
+        Interlocked.Exchange(ref _beatNow, 1);
+        wake.Set();
+    }
+
+    /// <summary>
+    /// On the consumer's thread: starts a heartbeat when one is due and none is on the way, without waiting for it;
+    /// returns the timestamp the next is due at (long.MaxValue while one is on the way: its end wakes the thread).
+    /// </summary>
+    public long Poll(long now)
+    {
+        lock (_beatLock)
         {
-            var beatNow = Volatile.Read(ref _beatNow);
-            try
+            if (_stopped || !_beat.IsCompleted)
             {
-                var response = await group.CallAsync(
-                    (client, options) => client.ConsumerGroupHeartbeatAsync(Request(), options).ResponseAsync,
-                    r => r.ErrorCode,
-                    stopping).ConfigureAwait(false);
-                if (Take(response))
-                {
-                    // Forgotten by the coordinator: join again at once rather than after an interval.
-                    continue;
-                }
+                return long.MaxValue;
             }
-            catch (Exception e) when (!stopping.IsCancellationRequested && e is not OutOfMemoryException)
+            if (Interlocked.Exchange(ref _beatNow, 0) == 0 && now < _nextBeat)
             {
-                // A heartbeat that could not be sent, whatever the reason: the next one tries again, and the
-                // loop must outlive it, or the member would keep reading partitions its session has lost.
+                return _nextBeat;
             }
-            if (beatNow.Task.IsCompleted)
-            {
-                Interlocked.CompareExchange(ref _beatNow, NewSignal(), beatNow);
-                continue;
-            }
-            await Task.WhenAny(Task.Delay(config.HeartbeatInterval, time, stopping), beatNow.Task).ConfigureAwait(false);
+            // Started under the lock so that Stop sees it; it only queues the request before it returns.
+            _beat = BeatAsync().WakeWhenDone(wake);
+            return long.MaxValue;
+        }
+    }
+
+    /// <summary>Stops heartbeating (cancelling the one on the way); the returned task ends when it has. Never faults.</summary>
+    public Task Stop()
+    {
+        Task beat;
+        lock (_beatLock)
+        {
+            _stopped = true;
+            beat = _beat;
+        }
+        // On the application's thread, which may have a SynchronizationContext: the heartbeat's code still
+        // continues right here (ContinueInline), not on the pool the caller may then block on.
+        _stopping.Cancel();
+        return beat;
+    }
+
+    /// <summary>After <see cref="Stop"/> and the heartbeat it returned have ended.</summary>
+    public void Dispose() => _stopping.Dispose();
+
+    /// <summary>One heartbeat and its answer; sets when the next is due. Never throws.</summary>
+    private async Task BeatAsync()
+    {
+        var rejoin = false;
+        try
+        {
+            var response = await group.CallAsync(
+                (client, options) => client.ConsumerGroupHeartbeatAsync(Request(), options).ResponseAsync,
+                r => r.ErrorCode,
+                _stopping.Token).ContinueInline();
+            rejoin = Take(response);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A heartbeat that could not be sent, whatever the reason: the next one tries again, and heartbeats
+            // must outlive it, or the member would keep reading partitions its session has lost.
+        }
+        lock (_beatLock)
+        {
+            // Forgotten by the coordinator: join again at once rather than after an interval.
+            _nextBeat = rejoin ? 0 : time.GetTimestamp() + (long)(config.HeartbeatInterval.TotalSeconds * time.TimestampFrequency);
         }
     }
 
@@ -115,7 +167,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             return;
         }
         var leave = new ConsumerGroupHeartbeatRequest { GroupId = group.GroupId, MemberId = memberId, MemberEpoch = -1 };
-        await group.CallAsync((client, options) => client.ConsumerGroupHeartbeatAsync(leave, options).ResponseAsync, r => r.ErrorCode, cancellationToken).ConfigureAwait(false);
+        await group.CallAsync((client, options) => client.ConsumerGroupHeartbeatAsync(leave, options).ResponseAsync, r => r.ErrorCode, cancellationToken).ContinueInline();
     }
 
     private ConsumerGroupHeartbeatRequest Request()
@@ -172,9 +224,7 @@ internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, 
             _assignment = assignment;
             _unapplied[++_received] = assignment;
         }
-        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+        changed();
         return rejoin;
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -11,7 +11,7 @@ public sealed class NodeChannelTests(NodeFixture fixture) : IClassFixture<NodeFi
     [Fact]
     public async Task UnaryCall_Metadata_AnswersWithTheNode()
     {
-        using var channel = new NodeChannel(fixture.Node.Host, fixture.Node.Port, TimeSpan.FromSeconds(5), CallCompletions.OnThreadPool);
+        using var channel = new NodeChannel(fixture.Node.Host, fixture.Node.Port, TimeSpan.FromSeconds(5));
         var admin = new AdminService.AdminServiceClient(channel);
         var response = await admin.MetadataAsync(new MetadataRequest()).ResponseAsync.WaitAsync(_timeout);
         Assert.NotEmpty(response.Nodes);
