@@ -89,7 +89,7 @@ internal sealed class PeerAddressResolver(Func<string, IPAddress[]> lookup, Time
                     failure = new SocketException((int)SocketError.HostNotFound, $"{host} has no address");
                 }
             }
-            catch (Exception e) when (e is SocketException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 failure = e;
             }

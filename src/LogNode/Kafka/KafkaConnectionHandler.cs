@@ -23,7 +23,7 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
     /// Resolved at the first connection, not when Kestrel creates this handler while it binds: the APIs depend on
     /// the replica manager, which depends on the server being built, and resolving them then never returns.
     /// </summary>
-    private readonly Lazy<ServedKafkaApis> _apis = new(services.GetRequiredService<ServedKafkaApis>);
+    private readonly Lazy<ServedKafkaApis> _apis = new(services.GetRequiredService<ServedKafkaApis>, LazyThreadSafetyMode.PublicationOnly);
 
     /// <summary>Requests handled at once per connection: librdkafka pipelines up to 5 produce requests, Java clients 5.</summary>
     public const int MaxInFlight = 16;
@@ -34,7 +34,7 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
     {
         var pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(MaxInFlight) { SingleReader = true, SingleWriter = true });
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        var writer = WriteResponsesAsync(connection, pending.Reader, closing.Token);
+        var writer = WriteResponsesAsync(connection, pending.Reader, closing);
         try
         {
             await ReadRequestsAsync(connection, pending.Writer, closing.Token).ConfigureAwait(false);
@@ -51,6 +51,7 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
     {
         var input = connection.Transport.Input;
         var idle = TimeSpan.FromMilliseconds(options.Value.KafkaIdleTimeoutMs);
+        var frames = new FrameAssembler(options.Value.MaxRequestBytes);
         while (true)
         {
             ReadResult read;
@@ -74,9 +75,19 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
             var buffer = read.Buffer;
             try
             {
-                while (TryTakeFrame(ref buffer, connection.ConnectionId, out var frame))
+                while (true)
                 {
-                    if (frame is null || !await StartAsync(frame, connection.ConnectionId, pending, closing).ConfigureAwait(false))
+                    var taken = frames.Take(ref buffer, out var frame);
+                    if (taken == FrameAssembler.Result.NeedMore)
+                    {
+                        break;
+                    }
+                    if (taken == FrameAssembler.Result.BadSize)
+                    {
+                        KafkaLog.BadFrameSize(logger, connection.ConnectionId, frames.BadSize, options.Value.MaxRequestBytes);
+                        return;
+                    }
+                    if (!await StartAsync(frame, connection.ConnectionId, pending, closing).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -91,34 +102,6 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
                 return;
             }
         }
-    }
-
-    /// <summary>
-    /// Takes one whole frame off the buffer into an array of its own (its body slices outlive the pipe's buffer);
-    /// false when more bytes are needed; a null frame when its size is impossible, which ends the connection.
-    /// </summary>
-    private bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, string connectionId, out byte[]? frame)
-    {
-        frame = null;
-        if (buffer.Length < 4)
-        {
-            return false;
-        }
-        Span<byte> prefix = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(prefix);
-        var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        if (size < 8 || size > options.Value.MaxRequestBytes)
-        {
-            KafkaLog.BadFrameSize(logger, connectionId, size, options.Value.MaxRequestBytes);
-            return true;
-        }
-        if (buffer.Length < 4 + size)
-        {
-            return false;
-        }
-        frame = buffer.Slice(4, size).ToArray();
-        buffer = buffer.Slice(4 + size);
-        return true;
     }
 
     /// <summary>Decodes the header and starts the request's handling; false when the connection must close.</summary>
@@ -160,6 +143,11 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
                 KafkaLog.MalformedRequest(logger, connectionId, apiKey, version, e.Message);
                 return false;
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Answered in its turn: the writer logs it and closes, after the responses before it.
+                response = Task.FromException<IKafkaMessage?>(e);
+            }
         }
         try
         {
@@ -172,9 +160,10 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
         }
     }
 
-    private async Task WriteResponsesAsync(ConnectionContext connection, ChannelReader<Pending> pending, CancellationToken closing)
+    private async Task WriteResponsesAsync(ConnectionContext connection, ChannelReader<Pending> pending, CancellationTokenSource stop)
     {
         var output = connection.Transport.Output;
+        var closing = stop.Token;
         try
         {
             await foreach (var request in pending.ReadAllAsync(closing).ConfigureAwait(false))
@@ -211,6 +200,11 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
             // A handler bug must cost this connection, never the node.
             KafkaLog.HandlerFailed(logger, e, connection.ConnectionId);
             connection.Abort();
+        }
+        finally
+        {
+            // Nothing more will be answered: a reader waiting for room in the channel must stop too.
+            await stop.CancelAsync().ConfigureAwait(false);
         }
     }
 

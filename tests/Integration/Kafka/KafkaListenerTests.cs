@@ -93,6 +93,23 @@ public sealed class KafkaListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFrameLargerThanTheTransportsReadBuffer_IsServed()
+    {
+        // ApiVersions v3 whose client software name is 3 MiB: more than Kestrel's 1 MiB read buffer holds at once.
+        var name = new string('a', 3 << 20);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new KafkaWriter(output);
+        new RequestHeader { RequestApiKey = ApiVersionsRequest.ApiKey, RequestApiVersion = 3, CorrelationId = 77, ClientId = "big" }.Write(writer, 2);
+        new ApiVersionsRequest { ClientSoftwareName = name, ClientSoftwareVersion = "1" }.Write(writer, 3);
+        using var client = await KafkaWireClient.ConnectAsync(_kafkaPort);
+
+        await client.SendAsync(output.WrittenSpan.ToArray());
+
+        Assert.Equal(0, Decode(await client.ReceiveAsync(), 3, out var correlationId).ErrorCode);
+        Assert.Equal(77, correlationId);
+    }
+
+    [Fact]
     public async Task AClientThatLeavesMidFrame_CostsNothing()
     {
         using (var leaving = await KafkaWireClient.ConnectAsync(_kafkaPort))

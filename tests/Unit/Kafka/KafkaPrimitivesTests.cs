@@ -25,12 +25,14 @@ public sealed class KafkaPrimitivesTests
         Assert.Equal(value, reader.ReadVarInt());
     }
 
-    [Fact]
-    public void AVarintLongerThanFiveBytes_IsRefused()
+    [Theory]
+    [InlineData("ffffffffff01")] // a sixth byte
+    [InlineData("ffffffff1f")] // five bytes, but 33 bits
+    public void AVarintLongerThanFiveBytesOrWiderThan32Bits_IsRefused(string hex)
     {
-        var error = Assert.Throws<KafkaProtocolException>(() => new KafkaReader(Convert.FromHexString("ffffffffff01")).ReadUnsignedVarInt());
+        var error = Assert.Throws<KafkaProtocolException>(() => new KafkaReader(Convert.FromHexString(hex)).ReadUnsignedVarInt());
 
-        Assert.Contains("longer than 5 bytes", error.Message);
+        Assert.Contains("longer than 5 bytes or does not fit in 32 bits", error.Message);
     }
 
     [Fact]

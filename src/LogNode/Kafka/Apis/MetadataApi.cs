@@ -37,11 +37,11 @@ internal sealed class MetadataApi(IMetadataQuorum quorum) : IKafkaApi
         var everyTopic = metadata.Topics is null || (request.Version == 0 && metadata.Topics.Count == 0);
         response.Topics = everyTopic
             ? [.. image.Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => Describe(image, t))]
-            : [.. metadata.Topics!.Select(t => Find(image, t))];
+            : [.. metadata.Topics!.Select(t => Find(image, t, request.Version))];
         return Task.FromResult<IKafkaMessage?>(response);
     }
 
-    private static MetadataResponse.MetadataResponseTopic Find(ClusterImage image, MetadataRequest.MetadataRequestTopic asked)
+    private static MetadataResponse.MetadataResponseTopic Find(ClusterImage image, MetadataRequest.MetadataRequestTopic asked, short version)
     {
         if (asked.Name is { } name)
         {
@@ -50,14 +50,14 @@ internal sealed class MetadataApi(IMetadataQuorum quorum) : IKafkaApi
                 : new() { Name = name, ErrorCode = KafkaErrors.UnknownTopicOrPartition };
         }
         var byId = image.Topics.Values.FirstOrDefault(t => TopicId(t) == asked.TopicId);
-        return byId is not null ? Describe(image, byId) : new() { Name = null, TopicId = asked.TopicId, ErrorCode = KafkaErrors.UnknownTopicId };
+        return byId is not null ? Describe(image, byId) : new() { Name = version >= 12 ? null : string.Empty, TopicId = asked.TopicId, ErrorCode = KafkaErrors.UnknownTopicId };
     }
 
     private static MetadataResponse.MetadataResponseTopic Describe(ClusterImage image, TopicInfo topic) => new()
     {
         Name = topic.Name,
         TopicId = TopicId(topic),
-        IsInternal = topic.Name.StartsWith("__", StringComparison.Ordinal),
+        IsInternal = topic.Name is "__consumer_offsets" or "__transaction_state",
         Partitions = [.. topic.Partitions.Select(p => new MetadataResponse.MetadataResponseTopic.MetadataResponsePartition
         {
             ErrorCode = p.Leader == PartitionInfo.NoLeader ? KafkaErrors.LeaderNotAvailable : KafkaErrors.None,

@@ -54,11 +54,11 @@ internal struct KafkaReader(ReadOnlyMemory<byte> buffer)
     /// <summary>A UUID as Kafka sends it: 16 bytes, most significant first.</summary>
     public Guid ReadUuid() => new(Take(16), bigEndian: true);
 
-    /// <summary>An unsigned LEB128 varint of at most 5 bytes.</summary>
+    /// <summary>An unsigned LEB128 varint of at most 5 bytes, whose value fits in 32 bits.</summary>
     public uint ReadUnsignedVarInt()
     {
         uint value = 0;
-        for (var shift = 0; shift < 35; shift += 7)
+        for (var shift = 0; shift < 28; shift += 7)
         {
             var b = Take(1)[0];
             value |= (uint)(b & 0x7F) << shift;
@@ -67,7 +67,13 @@ internal struct KafkaReader(ReadOnlyMemory<byte> buffer)
                 return value;
             }
         }
-        throw new KafkaProtocolException("an unsigned varint is longer than 5 bytes");
+        // The fifth byte holds the top 4 bits and ends the varint.
+        var last = Take(1)[0];
+        if (last > 0x0F)
+        {
+            throw new KafkaProtocolException("an unsigned varint is longer than 5 bytes or does not fit in 32 bits");
+        }
+        return value | ((uint)last << 28);
     }
 
     /// <summary>A zigzag varint (Kafka's signed VARINT).</summary>
