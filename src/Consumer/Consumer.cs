@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Threading;
 using LogCluster.Client.Transport;
 using LogCluster.Consumer.Internals;
 using LogCluster.Protocol.Records;
@@ -23,7 +24,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly ClusterMetadata _metadata;
     private readonly Assignment _assignment = new();
     private readonly ReadySignal _ready = new();
-    private readonly LoopSignal _wakeLoop = new();
+    private readonly WakeSignal _wakeLoop = new();
     private readonly Fetcher _fetcher;
     private readonly ConsumerLoop _loop;
     private readonly TimeProvider _time;

@@ -1,5 +1,6 @@
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Threading;
 using LogCluster.Client.Transport;
 using LogCluster.Producer.Internals;
 using LogCluster.Producer.Partitioning;

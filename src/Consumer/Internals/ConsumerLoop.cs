@@ -1,9 +1,10 @@
+using LogCluster.Client.Threading;
 namespace LogCluster.Consumer.Internals;
 
 /// <summary>
 /// The consumer's own thread (<c>logcluster-consumer-&lt;client.id&gt;</c>), as the producer has its sender: it
 /// starts fetches and offset lookups (<see cref="Fetcher.Poll"/>) and group heartbeats
-/// (<see cref="GroupMembership.Poll"/>) when they are due, and sleeps on a <see cref="LoopSignal"/> in between.
+/// (<see cref="GroupMembership.Poll"/>) when they are due, and sleeps on a <see cref="WakeSignal"/> in between.
 /// Responses are handled where they arrive, on the connection's reader thread, which then wakes this one. So
 /// neither reading nor staying in the group waits for a thread-pool thread, however many of them the application
 /// keeps blocked (in <c>Consume(TimeSpan)</c>, in synchronous sends, anywhere).
@@ -12,7 +13,7 @@ internal sealed class ConsumerLoop : IDisposable
 {
     private readonly Fetcher _fetcher;
     private readonly Func<GroupMembership?> _membership;
-    private readonly LoopSignal _signal;
+    private readonly WakeSignal _signal;
     private readonly TimeProvider _time;
     private readonly TimeSpan _pauseAfterFailure;
     private readonly CancellationTokenSource _closing = new();
@@ -25,7 +26,7 @@ internal sealed class ConsumerLoop : IDisposable
     /// <param name="signal">Wakes the thread: set by whatever makes work due (a response, a taken chunk, a new assignment).</param>
     /// <param name="time">The clock for due times.</param>
     /// <param name="pauseAfterFailure">retry.backoff.ms: how long a pass that failed waits before the next.</param>
-    public ConsumerLoop(string clientId, Fetcher fetcher, Func<GroupMembership?> membership, LoopSignal signal, TimeProvider time, TimeSpan pauseAfterFailure)
+    public ConsumerLoop(string clientId, Fetcher fetcher, Func<GroupMembership?> membership, WakeSignal signal, TimeProvider time, TimeSpan pauseAfterFailure)
     {
         _fetcher = fetcher;
         _membership = membership;

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Threading;
 using LogCluster.Client.Transport;
 using LogCluster.Protocol;
 using LogCluster.Protocol.Records;
@@ -17,7 +18,7 @@ namespace LogCluster.Consumer.Internals;
 /// leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off; the others are
 /// queued for Consume to throw. <see cref="Poll"/> runs on the consumer's thread (<see cref="ConsumerLoop"/>).
 /// </summary>
-internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ReadySignal ready, LoopSignal wake, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
+internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ReadySignal ready, WakeSignal wake, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
 {
     /// <summary>The fetch in flight per node; touched by the consumer's thread only.</summary>
     private readonly Dictionary<NodeAddress, Task> _inFlight = [];

@@ -1,3 +1,4 @@
+using LogCluster.Client.Threading;
 using LogCluster.Client.Transport;
 using LogCluster.Protocol.V1;
 
@@ -18,7 +19,7 @@ namespace LogCluster.Consumer.Internals;
 /// <param name="time">The clock for heartbeat intervals.</param>
 /// <param name="changed">Called when a new assignment arrived (wakes a waiting Consume).</param>
 /// <param name="wake">Wakes the consumer's thread when a heartbeat is due (ended, or asked for).</param>
-internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, IReadOnlyCollection<string> topics, Func<IReadOnlyCollection<TopicPartition>> owned, TimeProvider time, Action changed, LoopSignal wake) : IDisposable
+internal sealed class GroupMembership(GroupClient group, ConsumerConfig config, IReadOnlyCollection<string> topics, Func<IReadOnlyCollection<TopicPartition>> owned, TimeProvider time, Action changed, WakeSignal wake) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();

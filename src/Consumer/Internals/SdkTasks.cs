@@ -1,3 +1,4 @@
+using LogCluster.Client.Threading;
 using LogCluster.Client.Transport;
 
 namespace LogCluster.Consumer.Internals;
@@ -43,9 +44,9 @@ internal static class SdkTasks
     }
 
     /// <summary>Sets <paramref name="signal"/> once <paramref name="task"/> has ended (it reads as completed by then).</summary>
-    public static Task WakeWhenDone(this Task task, LoopSignal signal)
+    public static Task WakeWhenDone(this Task task, WakeSignal signal)
     {
-        _ = task.ContinueWith(static (_, state) => ((LoopSignal)state!).Set(), signal, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = task.ContinueWith(static (_, state) => ((WakeSignal)state!).Set(), signal, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return task;
     }
 

@@ -1,4 +1,5 @@
 using LogCluster.Client.Cluster;
+using LogCluster.Client.Threading;
 using LogCluster.Protocol.V1;
 using V1Acks = LogCluster.Protocol.V1.Acks;
 

@@ -1,10 +1,10 @@
-namespace LogCluster.Consumer.Internals;
+namespace LogCluster.Client.Threading;
 
 /// <summary>
-/// Wakes the consumer's thread (<see cref="ConsumerLoop"/>): a set before the wait is remembered, many sets
+/// Wakes an SDK thread (the producer's sender, the consumer's loop): a set before the wait is remembered, many sets
 /// coalesce into one wake. The thread sleeps in <see cref="Wait"/>, so waking it needs no thread-pool thread.
 /// </summary>
-internal sealed class LoopSignal
+internal sealed class WakeSignal
 {
     // An object, not a Lock: the thread sleeps on it with Monitor.Wait.
     private readonly object _lock = new();
