@@ -16,12 +16,20 @@ namespace LogCluster.Consumer.Internals;
 /// ListOffsets. What comes back is checked (CRC-32C), cut to the position, and queued as chunks, on the thread the
 /// response arrives on (the connection's reader thread), which also wakes a waiting Consume. Errors that a new
 /// leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off; the others are
-/// queued for Consume to throw. <see cref="Poll"/> runs on the consumer's thread (<see cref="ConsumerLoop"/>).
+/// queued for Consume to throw. A fetch left unanswered past its long poll makes the consumer ask the other nodes
+/// who leads, and it is abandoned as soon as another leader is named (the producer's rule, docs/consumer.md).
+/// <see cref="Poll"/> runs on the consumer's thread (<see cref="ConsumerLoop"/>).
 /// </summary>
 internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ReadySignal ready, WakeSignal wake, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
 {
     /// <summary>The fetch in flight per node; touched by the consumer's thread only.</summary>
-    private readonly Dictionary<NodeAddress, Task> _inFlight = [];
+    private readonly Dictionary<NodeAddress, InFlightFetch> _inFlight = [];
+
+    /// <summary>A fetch unanswered this long past its long poll makes the consumer check who leads (the producer's bound).</summary>
+    private static readonly TimeSpan _leaderCheckAfter = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How soon to look again while a leader stays silent and nobody names another (refreshes are cheap).</summary>
+    private static readonly TimeSpan _leaderCheckInterval = TimeSpan.FromMilliseconds(20);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _refreshing = new(StringComparer.Ordinal);
     private Task _committedLookup = Task.CompletedTask;
 
@@ -34,15 +42,22 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
     /// </summary>
     public long Poll(long now, CancellationToken closing)
     {
-        foreach (var finished in _inFlight.Where(f => f.Value.IsCompleted).Select(f => f.Key).ToList())
+        foreach (var finished in _inFlight.Where(f => f.Value.Done.IsCompleted).ToList())
         {
-            _inFlight.Remove(finished);
+            _inFlight.Remove(finished.Key);
+            finished.Value.Abandon.Dispose();
         }
         var nextBackoff = long.MaxValue;
+        foreach (var (node, fetch) in _inFlight)
+        {
+            nextBackoff = Math.Min(nextBackoff, FollowLeadership(node, fetch, now));
+        }
         var (fetches, committed) = Collect(now, ref nextBackoff);
         foreach (var (node, partitions) in fetches)
         {
-            _inFlight[node] = FetchAsync(node, partitions, closing).WakeWhenDone(wake);
+            var abandon = CancellationTokenSource.CreateLinkedTokenSource(closing);
+            var fetch = new InFlightFetch(now, abandon, [.. partitions.Select(p => p.State.Partition)]);
+            _inFlight[node] = fetch with { Done = FetchAsync(node, partitions, abandon.Token, closing).WakeWhenDone(wake) };
         }
         if (committed.Count > 0)
         {
@@ -54,7 +69,41 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
     }
 
     /// <summary>Completes once everything <see cref="Poll"/> started has ended; called by the consumer's thread as it stops.</summary>
-    public Task Drained() => Task.WhenAll(_inFlight.Values.Append(_committedLookup));
+    public Task Drained() => Task.WhenAll(_inFlight.Values.Select(f => f.Done).Append(_committedLookup));
+
+    /// <summary>
+    /// The consumer never waits on a node that no longer leads. A fetch still unanswered
+    /// <see cref="_leaderCheckAfter"/> after its long poll should have ended marks the node suspect and asks the
+    /// others who leads its partitions (a refresh per topic at a time, again while it stays unanswered); as soon as
+    /// an answer names another leader for one of them, the fetch is abandoned and the next look fetches there. A
+    /// frozen, cut-off or stalled leader is thus left once the controller has fenced it, not after
+    /// request.timeout.ms. Returns when to look again.
+    /// </summary>
+    private long FollowLeadership(NodeAddress node, InFlightFetch fetch, long now)
+    {
+        if (fetch.Abandon.IsCancellationRequested)
+        {
+            return long.MaxValue;
+        }
+        var checkAt = fetch.StartedAt + (long)((config.FetchMaxWait + _leaderCheckAfter).TotalSeconds * time.TimestampFrequency);
+        if (now < checkAt)
+        {
+            return checkAt;
+        }
+        metadata.Suspect(node);
+        foreach (var partition in fetch.Partitions)
+        {
+            var layout = metadata.TryGetKnown(partition.Topic);
+            if (layout is not null && partition.Partition < layout.PartitionCount
+                && layout.Leaders[partition.Partition] is { } leader && leader.NodeId != node.NodeId)
+            {
+                fetch.Abandon.Cancel();
+                return long.MaxValue;
+            }
+            _ = RefreshAsync(partition.Topic, askLast: node);
+        }
+        return now + (long)(_leaderCheckInterval.TotalSeconds * time.TimestampFrequency);
+    }
 
     /// <summary>
     /// The partitions to ask each idle leader node about now, and those whose position is the group's committed
@@ -173,8 +222,8 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         return layout is not null && partition.Partition < layout.PartitionCount ? layout.Leaders[partition.Partition] : null;
     }
 
-    /// <summary>One refresh per topic at a time, however many of its partitions ask.</summary>
-    private async Task RefreshAsync(string topic)
+    /// <summary>One refresh per topic at a time, however many of its partitions ask; <paramref name="askLast"/> is the node in doubt.</summary>
+    private async Task RefreshAsync(string topic, NodeAddress? askLast = null)
     {
         if (!_refreshing.TryAdd(topic, 0))
         {
@@ -183,7 +232,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         try
         {
             metadata.Invalidate(topic);
-            await metadata.GetTopicAsync(topic, CancellationToken.None).ContinueInline();
+            await metadata.GetTopicAsync(topic, CancellationToken.None, askLast).ContinueInline();
             wake.Set();
         }
         catch (Exception e) when (e is LogClusterException or RpcException or OperationCanceledException)
@@ -196,8 +245,11 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         }
     }
 
-    /// <summary>Looks up the positions that need it, then fetches the rest from <paramref name="node"/>; never throws.</summary>
-    private async Task FetchAsync(NodeAddress node, List<(PartitionState State, int Generation, long Offset)> partitions, CancellationToken closing)
+    /// <summary>
+    /// Looks up the positions that need it, then fetches the rest from <paramref name="node"/>; never throws.
+    /// <paramref name="abandon"/> (linked to <paramref name="closing"/>) ends it when another node leads.
+    /// </summary>
+    private async Task FetchAsync(NodeAddress node, List<(PartitionState State, int Generation, long Offset)> partitions, CancellationToken abandon, CancellationToken closing)
     {
         var client = new LogService.LogServiceClient(metadata.Channel(node));
         try
@@ -205,7 +257,7 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
             var lookups = partitions.Where(p => p.Offset < 0).ToList();
             if (lookups.Count > 0)
             {
-                await LookUpAsync(client, lookups, closing).ContinueInline();
+                await LookUpAsync(client, lookups, abandon).ContinueInline();
             }
             var fetches = partitions.Where(p => p.Offset >= 0).ToList();
             if (fetches.Count > 0)
@@ -229,13 +281,17 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                     });
                 }
                 var sent = time.GetTimestamp();
-                var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: closing).ResponseAsync.ContinueInline();
+                var response = await client.FetchAsync(request, deadline: Deadline(), cancellationToken: abandon).ResponseAsync.ContinueInline();
                 metrics.Fetched(time.GetElapsedTime(sent));
                 for (var i = 0; i < fetches.Count; i++)
                 {
                     Take(fetches[i].State, fetches[i].Generation, fetches[i].Offset, response.Partitions[i]);
                 }
             }
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException && abandon.IsCancellationRequested && !closing.IsCancellationRequested)
+        {
+            // Abandoned for the node that leads now (its metadata is fresh): fetch there at once, no backoff.
         }
         catch (Exception e) when (e is RpcException or ObjectDisposedException && !closing.IsCancellationRequested)
         {
@@ -270,14 +326,14 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
     private DateTime Deadline() => time.GetUtcNow().UtcDateTime + config.FetchMaxWait + config.RequestTimeout;
 
     /// <summary>Resolves Beginning and End to offsets (earliest: the log start, latest: the high watermark).</summary>
-    private async Task LookUpAsync(LogService.LogServiceClient client, List<(PartitionState State, int Generation, long Offset)> lookups, CancellationToken closing)
+    private async Task LookUpAsync(LogService.LogServiceClient client, List<(PartitionState State, int Generation, long Offset)> lookups, CancellationToken cancellationToken)
     {
         var request = new ListOffsetsRequest();
         foreach (var (state, _, offset) in lookups)
         {
             request.Partitions.Add(new ListOffsetsPartition { Topic = state.Partition.Topic, Partition = state.Partition.Partition, TimestampMs = offset == Offsets.Beginning ? -2 : -1 });
         }
-        var response = await client.ListOffsetsAsync(request, deadline: Deadline(), cancellationToken: closing).ResponseAsync.ContinueInline();
+        var response = await client.ListOffsetsAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync.ContinueInline();
         lock (assignment.Lock)
         {
             for (var i = 0; i < lookups.Count; i++)
@@ -397,5 +453,11 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
             next = header.NextOffset;
         }
         return (records, next);
+    }
+
+    /// <summary>A fetch in flight to one node: when it started, what abandons it, and the partitions it asks for.</summary>
+    private sealed record InFlightFetch(long StartedAt, CancellationTokenSource Abandon, IReadOnlyList<TopicPartition> Partitions)
+    {
+        public Task Done { get; init; } = Task.CompletedTask;
     }
 }

@@ -185,6 +185,13 @@ internal sealed class ClusterRig : IAsyncDisposable
         throw new TimeoutException($"not within {limit.TotalSeconds} s: {what}; last metadata: {last}");
     }
 
+    /// <summary>The node the cluster names as its active controller.</summary>
+    public async Task<int> ControllerIdAsync()
+    {
+        using var client = Client(Reachable.First().Address);
+        return (await client.Admin.MetadataAsync(new MetadataRequest(), deadline: DateTime.UtcNow + NodeClient.CallTimeout)).ControllerId;
+    }
+
     public LocalNode Leader(TopicMetadata topic, int partition) => Cluster.Node(topic.Partitions.Single(p => p.Partition == partition).LeaderId);
 
     /// <summary>Every record of a partition, read from its current leader up to the high watermark: (offset, value).</summary>

@@ -60,7 +60,7 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
     {
         await rig.CreateTopicAsync(topic, Partitions, replicationFactor: 3, new() { ["min.insync.replicas"] = "2" });
         var before = await rig.DescribeAsync(topic);
-        var controllerId = await ControllerIdAsync(rig);
+        var controllerId = await rig.ControllerIdAsync();
         var silencedId = before.Partitions.Select(p => p.LeaderId).First(id => id != controllerId);
         var affected = before.Partitions.Where(p => p.LeaderId == silencedId).Select(p => p.Partition).ToHashSet();
         var load = new Load(NewProducer(rig), topic);
@@ -115,7 +115,7 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
             var layout = await rig.DescribeAsync(Topic);
             // A leader that is not the active controller: the controller's own death adds a Raft election and a
             // full session before fencing (docs/replication.md), a timeline of its own.
-            var controllerId = await ControllerIdAsync(rig);
+            var controllerId = await rig.ControllerIdAsync();
             var victimId = layout.Partitions.Select(p => p.LeaderId).First(id => id != controllerId);
             var affected = layout.Partitions.Where(p => p.LeaderId == victimId).Select(p => p.Partition).ToHashSet();
             var victim = rig.Cluster.Node(victimId);
@@ -140,12 +140,6 @@ public sealed class ProducerFailoverTests(ITestOutputHelper output)
         Assert.True(median < TimeSpan.FromSeconds(1), $"median {median.TotalMilliseconds:F0} ms\n{rig.Logs}");
         Assert.Empty(load.Failures);
         await AssertLogHoldsOnceInOrderAsync(rig, Topic, acknowledged);
-    }
-
-    private static async Task<int> ControllerIdAsync(ClusterRig rig)
-    {
-        using var client = rig.Client(rig.Reachable.First().Address);
-        return (await client.Admin.MetadataAsync(new LogCluster.Protocol.V1.MetadataRequest(), deadline: DateTime.UtcNow + NodeClient.CallTimeout)).ControllerId;
     }
 
     /// <summary>Every acknowledged record is at the offset its send reported, nothing else is there twice, and each partition is in send order.</summary>
