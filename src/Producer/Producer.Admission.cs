@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using LogCluster.Client;
 using LogCluster.Producer.Internals;
 using LogCluster.Protocol.V1;
+using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer;
 
@@ -78,7 +79,7 @@ internal sealed partial class Producer<TKey, TValue>
             }
             if (!admission.Pending.IsFinished)
             {
-                await AdmitSlowlyAsync(admission).ConfigureAwait(false);
+                await AdmitSlowlyAsync(admission).ContinueInline();
             }
             lock (topic.Lock)
             {
@@ -95,9 +96,9 @@ internal sealed partial class Producer<TKey, TValue>
         {
             using var maxBlock = CancellationTokenSource.CreateLinkedTokenSource(admission.Cancellation);
             maxBlock.CancelAfter(RemainingMaxBlock(admission));
-            var layout = await WaitForTopicAsync(admission.Topic, maxBlock.Token).ConfigureAwait(false);
+            var layout = await WaitForTopicAsync(admission.Topic, maxBlock.Token).ContinueInline();
             admission.Cancellation.ThrowIfCancellationRequested();
-            await _memory.ReserveAsync(admission.Pending.ReservedBytes, RemainingMaxBlock(admission), admission.Cancellation).ConfigureAwait(false);
+            await _memory.ReserveAsync(admission.Pending.ReservedBytes, RemainingMaxBlock(admission), admission.Cancellation).ContinueInline();
             if (Volatile.Read(ref _closed) != 0)
             {
                 _memory.Release(admission.Pending.ReservedBytes);
@@ -163,7 +164,7 @@ internal sealed partial class Producer<TKey, TValue>
         {
             try
             {
-                return await _metadata.GetTopicAsync(topic, maxBlock).ConfigureAwait(false);
+                return await _metadata.GetTopicAsync(topic, maxBlock).ContinueInline();
             }
             catch (LogClusterException e) when (e.IsRetriable)
             {
@@ -175,7 +176,7 @@ internal sealed partial class Producer<TKey, TValue>
             }
             try
             {
-                await Task.Delay(_config.RetryBackoff, _time, maxBlock).ConfigureAwait(false);
+                await Task.Delay(_config.RetryBackoff, _time, maxBlock).ContinueInline();
             }
             catch (OperationCanceledException)
             {

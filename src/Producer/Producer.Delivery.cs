@@ -2,6 +2,7 @@ using LogCluster.Client;
 using LogCluster.Producer.Internals;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
+using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer;
 
@@ -14,7 +15,7 @@ internal sealed partial class Producer<TKey, TValue>
         Exception? failure = null;
         try
         {
-            baseOffset = await _delivery.DeliverAsync(batch).ConfigureAwait(false);
+            baseOffset = await _delivery.DeliverAsync(batch).ContinueInline();
         }
         catch (OperationCanceledException) when (batch.Deadline.IsCancellationRequested)
         {

@@ -1,4 +1,5 @@
 using LogCluster.Client;
+using LogCluster.Client.Transport;
 using LogCluster.Protocol.V1;
 using Polly;
 using Polly.Retry;
@@ -54,19 +55,36 @@ internal sealed class DeliveryFlow
     }
 
     /// <summary>The batch's base offset once a node acknowledged it; throws its final error otherwise.</summary>
+    /// <remarks>
+    /// The first attempt's outcome is awaited before entering the pipeline, and every wait continues inline
+    /// (<see cref="InlineAwait"/>): the batch is sent and answered on the SDK's own threads, often before this
+    /// await registers (a local node answers in microseconds, and with a starved pool the appending thread is
+    /// easily preempted), and a plain await then queues the rest of the delivery to the thread pool, where a sync
+    /// caller's acknowledgement waits behind every queued caller. Only a retry goes through Polly's awaits.
+    /// </remarks>
     public async Task<long> DeliverAsync(ProducerBatch batch)
     {
         var deadline = batch.Deadline.Token;
+        var first = await batch.Attempt.Task.WaitAsync(deadline).ContinueInline();
+        if (first.Error == ErrorCode.None)
+        {
+            return first.BaseOffset;
+        }
         var attempt = 0;
         return await _pipeline.ExecuteAsync(async token =>
         {
-            if (attempt++ > 0)
+            AttemptResult result;
+            if (attempt++ == 0)
+            {
+                result = first;
+            }
+            else
             {
                 batch.BeginRetry();
                 _accumulator.Requeue(batch);
                 _wakeSender();
+                result = await batch.Attempt.Task.WaitAsync(token).ContinueInline();
             }
-            var result = await batch.Attempt.Task.WaitAsync(token).ConfigureAwait(false);
             if (result.Error == ErrorCode.None)
             {
                 return result.BaseOffset;
@@ -83,6 +101,6 @@ internal sealed class DeliveryFlow
                 _metadataStale(batch.Partition.Topic);
             }
             throw new LogClusterException(result.Error, $"{batch.Partition}: {result.Message}") { RetryAtOnce = result.RetryAtOnce };
-        }, deadline).ConfigureAwait(false);
+        }, deadline).AsTask().ContinueInline();
     }
 }

@@ -1,5 +1,6 @@
 using LogCluster.Client;
 using LogCluster.Protocol.V1;
+using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer.Internals;
 
@@ -58,7 +59,7 @@ internal sealed class MemoryBudget
     {
         try
         {
-            await node.Value.Granted.Task.WaitAsync(maxBlock, _time, cancellationToken).ConfigureAwait(false);
+            await node.Value.Granted.Task.WaitAsync(maxBlock, _time, cancellationToken).ContinueInline();
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using LogCluster.Client.Cluster;
 using LogCluster.Protocol.V1;
+using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer.Internals;
 
@@ -151,7 +152,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
     {
         try
         {
-            await write.ConfigureAwait(false);
+            await write.ContinueInline();
         }
         catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or ObjectDisposedException)
         {
@@ -210,7 +211,7 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
     {
         try
         {
-            while (await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
+            while (await call.ResponseStream.MoveNext(CancellationToken.None).ContinueInline())
             {
                 var response = call.ResponseStream.Current;
                 InFlightRequest? request;

@@ -1,6 +1,7 @@
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
 using LogCluster.Protocol.V1;
+using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer.Internals;
 
@@ -53,7 +54,7 @@ internal sealed class ProducerIdentity(ClusterMetadata metadata, TimeProvider ti
                 var response = await metadata.AskAnyNodeAsync(
                     "an init-producer-id request",
                     (admin, token) => admin.InitProducerIdAsync(request, cancellationToken: token).ResponseAsync,
-                    closing).ConfigureAwait(false);
+                    closing).ContinueInline();
                 if (response.ErrorCode == ErrorCode.None)
                 {
                     lock (_lock)
@@ -74,7 +75,7 @@ internal sealed class ProducerIdentity(ClusterMetadata metadata, TimeProvider ti
             }
             try
             {
-                await Task.Delay(retryBackoff, time, closing).ConfigureAwait(false);
+                await Task.Delay(retryBackoff, time, closing).ContinueInline();
             }
             catch (OperationCanceledException)
             {

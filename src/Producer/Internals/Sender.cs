@@ -2,6 +2,7 @@ using LogCluster.Client.Cluster;
 using LogCluster.Client.Threading;
 using LogCluster.Protocol.V1;
 using V1Acks = LogCluster.Protocol.V1.Acks;
+using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer.Internals;
 
@@ -251,7 +252,7 @@ internal sealed class Sender(
             metadata.Invalidate(topic);
             try
             {
-                await metadata.GetTopicAsync(topic, CancellationToken.None, askLast).ConfigureAwait(false);
+                await metadata.GetTopicAsync(topic, CancellationToken.None, askLast).ContinueInline();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -259,7 +260,7 @@ internal sealed class Sender(
                 // and their deadlines bound the wait.
             }
             // While following a silent leader, look again soon: each round trip that still names it delays the switch.
-            await Task.Delay(askLast is null ? config.RetryBackoff : _leaderCheckInterval, time).ConfigureAwait(false);
+            await Task.Delay(askLast is null ? config.RetryBackoff : _leaderCheckInterval, time).ContinueInline();
         }
         finally
         {
