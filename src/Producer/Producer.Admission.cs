@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using LogCluster.Client;
+using LogCluster.Client.Transport;
 using LogCluster.Producer.Internals;
 using LogCluster.Protocol.V1;
-using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer;
 

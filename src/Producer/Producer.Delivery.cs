@@ -1,8 +1,8 @@
 using LogCluster.Client;
+using LogCluster.Client.Transport;
 using LogCluster.Producer.Internals;
 using LogCluster.Protocol.Records;
 using LogCluster.Protocol.V1;
-using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer;
 

@@ -1,6 +1,6 @@
 using LogCluster.Client;
-using LogCluster.Protocol.V1;
 using LogCluster.Client.Transport;
+using LogCluster.Protocol.V1;
 
 namespace LogCluster.Producer.Internals;
 

@@ -1,7 +1,7 @@
 using LogCluster.Client;
 using LogCluster.Client.Cluster;
-using LogCluster.Protocol.V1;
 using LogCluster.Client.Transport;
+using LogCluster.Protocol.V1;
 
 namespace LogCluster.Producer.Internals;
 

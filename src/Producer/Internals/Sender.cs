@@ -1,8 +1,8 @@
 using LogCluster.Client.Cluster;
 using LogCluster.Client.Threading;
+using LogCluster.Client.Transport;
 using LogCluster.Protocol.V1;
 using V1Acks = LogCluster.Protocol.V1.Acks;
-using LogCluster.Client.Transport;
 
 namespace LogCluster.Producer.Internals;
 
