@@ -93,6 +93,7 @@ builder.Services.AddSingleton<OffsetLookup>();
 builder.Services.AddSingleton(new OffsetsTopic(options.OffsetsTopicPartitions, options.OffsetsTopicReplicationFactor));
 builder.Services.AddSingleton<GroupCoordinator>();
 builder.Services.AddSingleton<IKafkaApi, MetadataApi>();
+builder.Services.AddSingleton<IKafkaApi, ProduceApi>();
 builder.Services.AddSingleton<ServedKafkaApis>();
 // Order matters: the quorum is joined before anything reads the image.
 builder.Services.AddHostedService<MetadataQuorumService>();
