@@ -94,6 +94,10 @@ builder.Services.AddSingleton(new OffsetsTopic(options.OffsetsTopicPartitions, o
 builder.Services.AddSingleton<GroupCoordinator>();
 builder.Services.AddSingleton<IKafkaApi, MetadataApi>();
 builder.Services.AddSingleton<IKafkaApi, ProduceApi>();
+builder.Services.AddSingleton<IKafkaApi, FetchApi>();
+builder.Services.AddSingleton<IKafkaApi, ListOffsetsApi>();
+builder.Services.AddSingleton<IKafkaApi, OffsetForLeaderEpochApi>();
+builder.Services.AddSingleton<IKafkaApi, InitProducerIdApi>();
 builder.Services.AddSingleton<ServedKafkaApis>();
 // Order matters: the quorum is joined before anything reads the image.
 builder.Services.AddHostedService<MetadataQuorumService>();

@@ -8,6 +8,5 @@ internal static class KafkaErrors
     public const short LeaderNotAvailable = 5;
     public const short UnsupportedVersion = 35;
     public const short InvalidRequest = 42;
-    public const short UnsupportedForMessageFormat = 43;
     public const short UnknownTopicId = 100;
 }

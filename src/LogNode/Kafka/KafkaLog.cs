@@ -20,4 +20,7 @@ internal static partial class KafkaLog
 
     [LoggerMessage(306, LogLevel.Error, "Kafka connection {Connection} closed: handling a request failed")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string connection);
+
+    [LoggerMessage(307, LogLevel.Warning, "Kafka InitProducerId answered COORDINATOR_NOT_AVAILABLE: no producer id could be allocated now ({Reason})")]
+    public static partial void ProducerIdUnavailable(ILogger logger, string reason);
 }

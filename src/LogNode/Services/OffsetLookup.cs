@@ -14,7 +14,7 @@ internal sealed class OffsetLookup(ReplicaManager replicas)
         var response = new ListOffsetsResponse();
         foreach (var wanted in request.Partitions)
         {
-            var result = new ListOffsetsPartitionResult { Topic = wanted.Topic, Partition = wanted.Partition, Offset = -1, TimestampMs = -1 };
+            var result = new ListOffsetsPartitionResult { Topic = wanted.Topic, Partition = wanted.Partition, Offset = -1, TimestampMs = -1, LeaderEpoch = -1 };
             response.Partitions.Add(result);
             var replica = replicas.Find(wanted.Topic, wanted.Partition);
             if (replica is null)
@@ -28,6 +28,12 @@ internal sealed class OffsetLookup(ReplicaManager replicas)
                 continue;
             }
             var log = replica.Log;
+            if (wanted.HasCurrentLeaderEpoch && LeaderEpochCheck.Problem(wanted.CurrentLeaderEpoch, log.LeaderEpoch) is { } epochError)
+            {
+                (result.ErrorCode, result.ErrorMessage) = epochError;
+                continue;
+            }
+            result.LeaderEpoch = log.LeaderEpoch;
             switch (wanted.TimestampMs)
             {
                 case Earliest:

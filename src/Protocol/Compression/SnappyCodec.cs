@@ -7,6 +7,8 @@ namespace LogCluster.Protocol.Compression;
 /// <summary>
 /// Snappy in the framing of xerial snappy-java's SnappyOutputStream, which Kafka uses (not the official
 /// snappy framing format): a 16-byte header, then blocks of [int32 BE compressed length][raw snappy block].
+/// Read also without the header, as one raw snappy block: librdkafka writes that, and snappy-java's reader (so
+/// Kafka's consumers) falls back to it when the header is missing.
 /// </summary>
 internal static class SnappyCodec
 {
@@ -44,7 +46,8 @@ internal static class SnappyCodec
     {
         if (source.Length < Header.Length || !source[..MagicLength].SequenceEqual(Header[..MagicLength]))
         {
-            throw new InvalidDataException("snappy records do not start with the xerial SnappyOutputStream header");
+            DecompressBlock(source, destination);
+            return;
         }
         source = source[Header.Length..];
         while (!source.IsEmpty)
@@ -54,15 +57,19 @@ internal static class SnappyCodec
             {
                 throw new InvalidDataException($"snappy block length {length} does not fit the {source.Length} bytes left");
             }
-            var block = source.Slice(sizeof(int), length);
-            var size = Snappy.GetUncompressedLength(block);
-            if (size < 0 || size > (long)MaxExpansion * length)
-            {
-                throw new InvalidDataException($"a {length}-byte snappy block claims {size} bytes uncompressed");
-            }
-            var written = Snappy.Decompress(block, destination.GetSpan(size));
-            destination.Advance(written);
+            DecompressBlock(source.Slice(sizeof(int), length), destination);
             source = source[(sizeof(int) + length)..];
         }
+    }
+
+    private static void DecompressBlock(ReadOnlySpan<byte> block, IBufferWriter<byte> destination)
+    {
+        var size = Snappy.GetUncompressedLength(block);
+        if (size < 0 || size > (long)MaxExpansion * block.Length)
+        {
+            throw new InvalidDataException($"a {block.Length}-byte snappy block claims {size} bytes uncompressed");
+        }
+        var written = Snappy.Decompress(block, destination.GetSpan(size));
+        destination.Advance(written);
     }
 }

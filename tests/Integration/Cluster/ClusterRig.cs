@@ -31,28 +31,49 @@ internal sealed class ClusterRig : IAsyncDisposable
     /// <summary>Node id i's Prometheus endpoint, for a rig started <see cref="StartWithMetricsAsync"/>.</summary>
     public IReadOnlyDictionary<int, Uri> Metrics { get; private init; } = new Dictionary<int, Uri>();
 
-    public static async Task<ClusterRig> StartAsync(params string[] nodeArgs)
-    {
-        var data = new TempDirectory();
-        return new ClusterRig(data, await LocalCluster.StartAsync(Nodes, data.Path, nodeArgs));
-    }
+    public static Task<ClusterRig> StartAsync(params string[] nodeArgs) =>
+        StartOnLoopbackAsync(async data => new ClusterRig(data, await LocalCluster.StartAsync(Nodes, data.Path, nodeArgs)));
 
     /// <summary>On loopback, every node serving /metrics on a port of its own (<see cref="Metrics"/>).</summary>
-    public static async Task<ClusterRig> StartWithMetricsAsync()
+    public static Task<ClusterRig> StartWithMetricsAsync() => StartOnLoopbackAsync(async data =>
     {
-        var data = new TempDirectory();
         var ports = Enumerable.Range(1, Nodes).ToDictionary(id => id, _ => LoopbackPorts.Free());
         var cluster = await LocalCluster.StartAsync(Nodes, data.Path, _ => NodeHost.Loopback, id => ["--metrics-listen", $"127.0.0.1:{ports[id]}"]);
         return new ClusterRig(data, cluster) { Metrics = ports.ToDictionary(p => p.Key, p => new Uri($"http://127.0.0.1:{p.Value}/metrics")) };
-    }
+    });
 
     /// <summary>On loopback, every node with a Kafka listener on a port of its own (<see cref="KafkaPorts"/>).</summary>
-    public static async Task<ClusterRig> StartWithKafkaAsync()
+    public static Task<ClusterRig> StartWithKafkaAsync() => StartOnLoopbackAsync(async data =>
     {
-        var data = new TempDirectory();
         var ports = Enumerable.Range(1, Nodes).ToDictionary(id => id, _ => LoopbackPorts.Free());
         var cluster = await LocalCluster.StartAsync(Nodes, data.Path, _ => NodeHost.Loopback, id => ["--kafka-listen", $"127.0.0.1:{ports[id]}"]);
         return new ClusterRig(data, cluster) { KafkaPorts = ports };
+    });
+
+    /// <summary>
+    /// Ports on loopback are picked free and bound by the nodes a moment later, and anything on the machine (a
+    /// client's outgoing connection takes a port from the same range) can take one in between: a start that
+    /// failed only that way is tried again with new ports, at most three times in all.
+    /// </summary>
+    private static async Task<ClusterRig> StartOnLoopbackAsync(Func<TempDirectory, Task<ClusterRig>> start)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var data = new TempDirectory();
+            try
+            {
+                return await start(data);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                data.Dispose();
+            }
+            catch
+            {
+                data.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>Node id i's Kafka listener port, for a rig started <see cref="StartWithKafkaAsync"/>.</summary>

@@ -81,6 +81,19 @@ public class CompressionCodecsTests
     }
 
     [Fact]
+    public void Decompress_RawSnappyWithoutTheXerialHeader_GivesTheInputBack()
+    {
+        // librdkafka writes a batch's records as one raw snappy block; snappy-java's reader accepts that too.
+        var input = HalfCompressible(50_000, seed: 7);
+        var raw = Snappy.CompressToArray(input);
+
+        var output = new ArrayBufferWriter<byte>();
+        CompressionCodecs.Decompress(CompressionType.Snappy, raw, output);
+
+        Assert.True(input.AsSpan().SequenceEqual(output.WrittenSpan));
+    }
+
+    [Fact]
     public void Decompress_ZstdFrameWithoutContentSize_GivesTheInputBack()
     {
         // Kafka's zstd writer streams, so its frames carry no content size; ZstdSharp's stream does the same.

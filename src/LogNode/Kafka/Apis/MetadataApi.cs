@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using LogCluster.LogNode.Kafka.Wire;
 using LogCluster.LogNode.Kafka.Wire.Messages;
 using LogCluster.LogNode.Metadata;
@@ -49,14 +47,14 @@ internal sealed class MetadataApi(IMetadataQuorum quorum) : IKafkaApi
                 ? Describe(image, topic)
                 : new() { Name = name, ErrorCode = KafkaErrors.UnknownTopicOrPartition };
         }
-        var byId = image.Topics.Values.FirstOrDefault(t => TopicId(t) == asked.TopicId);
+        var byId = KafkaTopicIds.Find(image, asked.TopicId);
         return byId is not null ? Describe(image, byId) : new() { Name = version >= 12 ? null : string.Empty, TopicId = asked.TopicId, ErrorCode = KafkaErrors.UnknownTopicId };
     }
 
     private static MetadataResponse.MetadataResponseTopic Describe(ClusterImage image, TopicInfo topic) => new()
     {
         Name = topic.Name,
-        TopicId = TopicId(topic),
+        TopicId = KafkaTopicIds.Of(topic),
         IsInternal = topic.Name is "__consumer_offsets" or "__transaction_state",
         Partitions = [.. topic.Partitions.Select(p => new MetadataResponse.MetadataResponseTopic.MetadataResponsePartition
         {
@@ -69,18 +67,4 @@ internal sealed class MetadataApi(IMetadataQuorum quorum) : IKafkaApi
             OfflineReplicas = [.. p.Replicas.Where(r => !image.Nodes.TryGetValue(r, out var node) || node.Fenced)],
         })],
     };
-
-    /// <summary>
-    /// The topic's id as a UUID. A topic created before ids were recorded gets one derived from its name, so the id
-    /// a client sees never changes and is never the all-zero UUID Kafka reserves.
-    /// </summary>
-    public static Guid TopicId(TopicInfo topic)
-    {
-        if (Guid.TryParseExact(topic.TopicId, "N", out var id) && id != Guid.Empty)
-        {
-            return id;
-        }
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(topic.Name));
-        return new Guid(hash.AsSpan(0, 16), bigEndian: true);
-    }
 }

@@ -30,7 +30,7 @@ internal sealed class ProduceApi(ProduceHandler produce) : IKafkaApi
         var reader = request.BodyReader();
         var kafka = ProduceRequest.Read(ref reader, request.Version);
         var refusal = request.Version < FirstServedVersion
-            ? (KafkaErrors.UnsupportedForMessageFormat, $"Produce v{request.Version} carries a message format older than RecordBatch v2; use v3 or later")
+            ? (KafkaErrors.UnsupportedVersion, $"Produce v{request.Version} carries a message format older than RecordBatch v2; use v3 or later")
             : kafka.TransactionalId is not null
                 ? (KafkaErrors.InvalidRequest, "transactions are not supported yet")
                 : ((short, string)?)null;
