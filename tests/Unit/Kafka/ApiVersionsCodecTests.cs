@@ -40,10 +40,10 @@ public sealed class ApiVersionsCodecTests
 
         Assert.Equal(
             "0000" + "00000001" + "0012" + "0000" + "0004" + "00000000", // error, INT32 count 1, key 18 versions 0-4, throttle
-            Convert.ToHexString(Encode(w => response.Write(w, 2))));
+            Convert.ToHexString(KafkaCodec.Encode(w => response.Write(w, 2))));
         Assert.Equal(
             "0000" + "02" + "0012" + "0000" + "0004" + "00" + "00000000" + "00", // error, compact count 1+1, entry and its empty tags, throttle, no tags
-            Convert.ToHexString(Encode(w => response.Write(w, 3))));
+            Convert.ToHexString(KafkaCodec.Encode(w => response.Write(w, 3))));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class ApiVersionsCodecTests
             SupportedFeatures = [new() { Name = "metadata.version", MinVersion = 1, MaxVersion = 20 }],
         };
 
-        var bytes = Encode(w => response.Write(w, 4));
+        var bytes = KafkaCodec.Encode(w => response.Write(w, 4));
         var reader = new KafkaReader(bytes);
         var read = ApiVersionsResponse.Read(ref reader, 4);
 
@@ -64,7 +64,7 @@ public sealed class ApiVersionsCodecTests
         Assert.Equal(("metadata.version", (short)1, (short)20), (read.SupportedFeatures.Single().Name, read.SupportedFeatures[0].MinVersion, read.SupportedFeatures[0].MaxVersion));
         Assert.Empty(read.FinalizedFeatures);
         Assert.False(read.ZkMigrationReady);
-        var untagged = Encode(w => new ApiVersionsResponse { ApiKeys = response.ApiKeys }.Write(w, 4));
+        var untagged = KafkaCodec.Encode(w => new ApiVersionsResponse { ApiKeys = response.ApiKeys }.Write(w, 4));
         // Tag 0 (tag, size, compact count, one entry: compact name, two int16, its tags) and tag 1 (tag, size, int64);
         // nothing for tags 2 and 3, which hold their defaults.
         Assert.Equal(untagged.Length + (1 + 1 + 1 + (1 + 16 + 2 + 2 + 1)) + (1 + 1 + 8), bytes.Length);
@@ -86,8 +86,8 @@ public sealed class ApiVersionsCodecTests
         };
         var request = new ApiVersionsRequest { ClientSoftwareName = version >= 3 ? "app" : string.Empty, ClientSoftwareVersion = version >= 3 ? "1.0" : string.Empty };
 
-        var responseBytes = Encode(w => response.Write(w, version));
-        var requestBytes = Encode(w => request.Write(w, version));
+        var responseBytes = KafkaCodec.Encode(w => response.Write(w, version));
+        var requestBytes = KafkaCodec.Encode(w => request.Write(w, version));
         var responseReader = new KafkaReader(responseBytes);
         var requestReader = new KafkaReader(requestBytes);
         var readResponse = ApiVersionsResponse.Read(ref responseReader, version);
@@ -138,12 +138,5 @@ public sealed class ApiVersionsCodecTests
         });
 
         Assert.Contains("ascend", error.Message);
-    }
-
-    private static byte[] Encode(Action<KafkaWriter> write)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        write(new KafkaWriter(output));
-        return output.WrittenSpan.ToArray();
     }
 }

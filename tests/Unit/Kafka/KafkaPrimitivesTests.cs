@@ -3,7 +3,7 @@ using LogCluster.LogNode.Kafka.Wire;
 
 namespace LogCluster.Tests.Unit.Kafka;
 
-/// <summary>Varints and UUIDs byte for byte as Kafka's protocol guide defines them.</summary>
+/// <summary>Varints, UUIDs and bytes byte for byte as Kafka's protocol guide defines them.</summary>
 public sealed class KafkaPrimitivesTests
 {
     [Theory]
@@ -56,5 +56,15 @@ public sealed class KafkaPrimitivesTests
         Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment));
         Assert.Same(frame, segment.Array);
         Assert.Equal(4, segment.Offset);
+    }
+
+    [Theory]
+    [InlineData("ffffffff", false)]
+    [InlineData("00", true)]
+    public void NullBytes_ReadAsNull_AndAreRefusedWhereTheFieldIsNotNullable(string hex, bool compact)
+    {
+        // A null length must not come back as an empty slice: records null and records empty differ on the wire.
+        Assert.Null(new KafkaReader(Convert.FromHexString(hex)).ReadNullableBytes(compact));
+        Assert.Throws<KafkaProtocolException>(() => new KafkaReader(Convert.FromHexString(hex)).ReadBytes(compact));
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using LogCluster.LogNode.Kafka.Wire;
 using LogCluster.LogNode.Kafka.Wire.Messages;
 
@@ -19,7 +18,7 @@ public sealed class MetadataCodecTests
         Assert.Equal((3, 4, 2), (header.RequestApiKey, header.RequestApiVersion, header.CorrelationId));
         Assert.Equal("t1", Assert.Single(request.Topics!).Name);
         Assert.True(request.AllowAutoTopicCreation);
-        Assert.Equal(captured, Encode(w =>
+        Assert.Equal(captured, KafkaCodec.Encode(w =>
         {
             header.Write(w, 1);
             request.Write(w, 4);
@@ -42,7 +41,7 @@ public sealed class MetadataCodecTests
             + "ffff" + "00000001" // cluster id null, controller 1
             + "00000001" + "0000" + "00027431" + "00" // one topic: no error, "t1", not internal
             + "00000001" + "0000" + "00000000" + "00000001" + "0000000100000001" + "0000000100000001", // partition 0, leader 1, replicas [1], isr [1]; no epoch (v7+), no offline replicas (v5+)
-            Convert.ToHexString(Encode(w => response.Write(w, 4))),
+            Convert.ToHexString(KafkaCodec.Encode(w => response.Write(w, 4))),
             ignoreCase: true);
     }
 
@@ -70,8 +69,8 @@ public sealed class MetadataCodecTests
             ],
         };
 
-        var readRequest = RoundTrip(request, version, MetadataRequest.Read);
-        var readResponse = RoundTrip(response, version, MetadataResponse.Read);
+        var readRequest = KafkaCodec.RoundTrip(request, version, MetadataRequest.Read);
+        var readResponse = KafkaCodec.RoundTrip(response, version, MetadataResponse.Read);
 
         Assert.Equal(request.Topics[0].Name, readRequest.Topics![0].Name);
         Assert.Equal(request.Topics[0].TopicId, readRequest.Topics[0].TopicId);
@@ -92,25 +91,7 @@ public sealed class MetadataCodecTests
     {
         var request = new MetadataRequest { Topics = null };
 
-        Assert.Null(RoundTrip(request, 1, MetadataRequest.Read).Topics);
-        Assert.Throws<InvalidOperationException>(() => Encode(w => request.Write(w, 0)));
-    }
-
-    private delegate T Reader<T>(ref KafkaReader reader, short version);
-
-    private static T RoundTrip<T>(T message, short version, Reader<T> read)
-        where T : IKafkaMessage
-    {
-        var reader = new KafkaReader(Encode(w => message.Write(w, version)));
-        var result = read(ref reader, version);
-        Assert.Equal(0, reader.Remaining);
-        return result;
-    }
-
-    private static byte[] Encode(Action<KafkaWriter> write)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        write(new KafkaWriter(output));
-        return output.WrittenSpan.ToArray();
+        Assert.Null(KafkaCodec.RoundTrip(request, 1, MetadataRequest.Read).Topics);
+        Assert.Throws<InvalidOperationException>(() => KafkaCodec.Encode(w => request.Write(w, 0)));
     }
 }

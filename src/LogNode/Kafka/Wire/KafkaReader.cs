@@ -115,7 +115,7 @@ internal struct KafkaReader(ReadOnlyMemory<byte> buffer)
         {
             throw new KafkaProtocolException($"a bytes length of {length} is invalid");
         }
-        return length == -1 ? null : Slice(length);
+        return length == -1 ? (ReadOnlyMemory<byte>?)null : Slice(length);
     }
 
     public ReadOnlyMemory<byte> ReadBytes(bool compact) =>
