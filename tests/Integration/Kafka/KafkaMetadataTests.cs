@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Confluent.Kafka;
 using LogCluster.Tests.Integration.Cluster;
 
@@ -41,7 +40,7 @@ public sealed class KafkaMetadataTests
         await using var rig = await ClusterRig.StartWithKafkaAsync();
         await rig.CreateTopicAsync("events", partitions: 3, replicationFactor: 3);
 
-        var output = await KcatAsync("-L", "-b", rig.KafkaBootstrap, "-m", "10");
+        var output = await Kcat.RunAsync(null, "-L", "-b", rig.KafkaBootstrap, "-m", "10");
 
         Assert.Contains(" 3 brokers:", output);
         foreach (var (id, port) in rig.KafkaPorts)
@@ -49,19 +48,5 @@ public sealed class KafkaMetadataTests
             Assert.Contains($"broker {id} at 127.0.0.1:{port}", output);
         }
         Assert.Contains("topic \"events\" with 3 partitions:", output);
-    }
-
-    /// <summary>Runs Debian's kcat and returns its standard output; fails on a non-zero exit.</summary>
-    private static async Task<string> KcatAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("kcat") { RedirectStandardOutput = true, RedirectStandardError = true };
-        args.ToList().ForEach(start.ArgumentList.Add);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("kcat did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(_timeout);
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"kcat {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}");
-        return await stdout;
     }
 }

@@ -116,6 +116,34 @@ public sealed class KafkaProduceFetchTests(ITestOutputHelper output)
         Assert.Equal(0, watermarks.Low.Value);
     }
 
+    [KcatFact]
+    public async Task KcatProducesLz4_OurConsumerReadsIt_AndKcatConsumesWhatOurProducerWrote()
+    {
+        const int Records = 1_000;
+        await using var rig = await ClusterRig.StartWithKafkaAsync();
+        await rig.CreateTopicAsync("kcat-in", Partitions, replicationFactor: 3);
+        await rig.CreateTopicAsync("kcat-out", Partitions, replicationFactor: 3);
+
+        var lines = string.Concat(Enumerable.Range(0, Records).Select(i => $"key-{i % 7}:value-{i}\n"));
+        await Kcat.RunAsync(lines, "-P", "-b", rig.KafkaBootstrap, "-t", "kcat-in", "-K", ":", "-z", "lz4");
+        var read = await ReadWithOurConsumerAsync(rig, "kcat-in", Records);
+        Assert.Equal(Enumerable.Range(0, Records).Select(i => $"key-{i % 7}:value-{i}").Order(), read.Select(r => $"{r.Key}:{r.Value}").Order());
+        foreach (var key in read.GroupBy(r => r.Key))
+        {
+            // One key, one partition, in the order kcat read the lines.
+            Assert.Single(key.Select(r => r.Partition).Distinct());
+            var sequence = key.OrderBy(r => r.Offset).Select(r => int.Parse(r.Value["value-".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(sequence.Order(), sequence);
+        }
+
+        await using (var producer = new Ours.Producer.ProducerBuilder<string, string>(new Ours.Producer.ProducerConfig { BootstrapServers = rig.Cluster.BootstrapServers }).Build())
+        {
+            await Task.WhenAll(Enumerable.Range(0, Records).Select(i => producer.Send(new Ours.Producer.ProducerRecord<string, string>("kcat-out", $"key-{i % 7}", $"value-{i}")))).WaitAsync(_timeout);
+        }
+        var consumed = await Kcat.RunAsync(null, "-C", "-b", rig.KafkaBootstrap, "-t", "kcat-out", "-o", "beginning", "-e", "-q", "-f", "%k:%s\n");
+        Assert.Equal(Enumerable.Range(0, Records).Select(i => $"key-{i % 7}:value-{i}").Order(), consumed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+    }
+
     /// <summary>The topic's first <paramref name="expected"/> records, read by our consumer SDK from the beginning of every partition.</summary>
     private static async Task<List<Ours.Consumer.ConsumeResult<string, string>>> ReadWithOurConsumerAsync(ClusterRig rig, string topic, int expected)
     {
