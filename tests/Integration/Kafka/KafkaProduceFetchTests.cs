@@ -66,6 +66,64 @@ public sealed class KafkaProduceFetchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ConfluentIdempotentProducer_LeaderSigkilledMidRun_EveryAcknowledgedRecordOnceInSendOrder()
+    {
+        const string Topic = "librdkafka-failover";
+        const int Records = 20_000;
+        await using var rig = await ClusterRig.StartWithKafkaAsync();
+        await rig.CreateTopicAsync(Topic, partitions: 3, replicationFactor: 3, new() { ["min.insync.replicas"] = "2" });
+        var controllerId = await rig.ControllerIdAsync();
+        var victim = (await rig.DescribeAsync(Topic)).Partitions.Select(p => p.LeaderId).First(id => id != controllerId);
+        using var producer = new ProducerBuilder<Null, string>(new Confluent.Kafka.ProducerConfig
+        {
+            BootstrapServers = rig.KafkaBootstrap,
+            EnableIdempotence = true,
+            Acks = Confluent.Kafka.Acks.All,
+            LingerMs = 2,
+        }).Build();
+        var acknowledged = new System.Collections.Concurrent.ConcurrentQueue<(int Partition, long Offset, int Sequence)>();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var killed = false;
+
+        for (var i = 0; i < Records; i++)
+        {
+            var sequence = i;
+            producer.Produce(new Confluent.Kafka.TopicPartition(Topic, i % 3), new Message<Null, string> { Value = $"{i}" }, report =>
+            {
+                if (report.Error.IsError)
+                {
+                    failures.Enqueue($"{sequence}: {report.Error}");
+                }
+                else
+                {
+                    acknowledged.Enqueue((report.Partition.Value, report.Offset.Value, sequence));
+                }
+            });
+            if (i == Records / 4)
+            {
+                // Mid-run, with requests in flight: the leader of some partitions dies.
+                await rig.Cluster.Node(victim).KillAsync();
+                killed = true;
+            }
+        }
+        Assert.True(killed);
+        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(120)));
+
+        Assert.Empty(failures);
+        Assert.Equal(Records, acknowledged.Count);
+        for (var partition = 0; partition < 3; partition++)
+        {
+            var log = await rig.ReadAsync(Topic, partition);
+            var values = log.Select(r => int.Parse(Encoding.UTF8.GetString(r.Value), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            // Once each, in send order, and each acknowledged record at the offset its report named.
+            Assert.Equal(Enumerable.Range(0, Records).Where(i => i % 3 == partition), values);
+            var byOffset = log.ToDictionary(r => r.Offset, r => Encoding.UTF8.GetString(r.Value));
+            Assert.All(acknowledged.Where(a => a.Partition == partition), a => Assert.Equal($"{a.Sequence}", byOffset[a.Offset]));
+        }
+        output.WriteLine($"{Records} records from librdkafka's idempotent producer, node {victim} killed after {Records / 4}: every one once, in order");
+    }
+
+    [Fact]
     public async Task OurProducer_ConfluentConsumerReadsEveryRecordWithItsKeyValueHeadersAndOffsetInOrder()
     {
         const string Topic = "to-librdkafka";
