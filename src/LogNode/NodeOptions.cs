@@ -48,6 +48,15 @@ public sealed class NodeOptions
     /// <summary>A Kafka connection without a request for this long is closed (Kafka's connections.max.idle.ms).</summary>
     public int KafkaIdleTimeoutMs { get; set; } = 600_000;
 
+    /// <summary>
+    /// Silence after which a Kafka client's consumer-protocol member (KIP-848) leaves its group: Kafka's
+    /// group.consumer.session.timeout.ms (such members do not send their own, unlike our SDK's).
+    /// </summary>
+    public int GroupConsumerSessionTimeoutMs { get; set; } = 45_000;
+
+    /// <summary>How often a Kafka client's consumer-protocol member is told to heartbeat: Kafka's group.consumer.heartbeat.interval.ms.</summary>
+    public int GroupConsumerHeartbeatIntervalMs { get; set; } = 5_000;
+
     /// <summary>Folder holding the topics' partitions and metadata.</summary>
     public string DataDir { get; set; } = "data";
 
@@ -139,6 +148,8 @@ public sealed class NodeOptions
         ["--kafka-advertised-host"] = "Node:KafkaAdvertisedHost",
         ["--kafka-advertised-port"] = "Node:KafkaAdvertisedPort",
         ["--kafka-idle-timeout-ms"] = "Node:KafkaIdleTimeoutMs",
+        ["--group-consumer-session-timeout-ms"] = "Node:GroupConsumerSessionTimeoutMs",
+        ["--group-consumer-heartbeat-interval-ms"] = "Node:GroupConsumerHeartbeatIntervalMs",
         ["--external-advertised-host"] = "Node:ExternalAdvertisedHost",
         ["--external-advertised-port"] = "Node:ExternalAdvertisedPort",
         ["--otlp-endpoint"] = "Node:OtlpEndpoint",

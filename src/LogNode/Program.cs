@@ -92,12 +92,17 @@ builder.Services.AddSingleton<FetchHandler>();
 builder.Services.AddSingleton<OffsetLookup>();
 builder.Services.AddSingleton(new OffsetsTopic(options.OffsetsTopicPartitions, options.OffsetsTopicReplicationFactor));
 builder.Services.AddSingleton<GroupCoordinator>();
+builder.Services.AddSingleton<CoordinatorLocator>();
 builder.Services.AddSingleton<IKafkaApi, MetadataApi>();
 builder.Services.AddSingleton<IKafkaApi, ProduceApi>();
 builder.Services.AddSingleton<IKafkaApi, FetchApi>();
 builder.Services.AddSingleton<IKafkaApi, ListOffsetsApi>();
 builder.Services.AddSingleton<IKafkaApi, OffsetForLeaderEpochApi>();
 builder.Services.AddSingleton<IKafkaApi, InitProducerIdApi>();
+builder.Services.AddSingleton<IKafkaApi, FindCoordinatorApi>();
+builder.Services.AddSingleton<IKafkaApi, OffsetCommitApi>();
+builder.Services.AddSingleton<IKafkaApi, OffsetFetchApi>();
+builder.Services.AddSingleton<IKafkaApi, ConsumerGroupHeartbeatApi>();
 builder.Services.AddSingleton<ServedKafkaApis>();
 // Order matters: the quorum is joined before anything reads the image.
 builder.Services.AddHostedService<MetadataQuorumService>();

@@ -233,7 +233,10 @@ public static class CSharpEmitter
         {
             code.Line(SchemaParser.IsPrimitive(field.Type)
                 ? $"{target} = {ReadPrimitive(field.Type, reader, compact, nullable)};"
-                : $"{target} = {field.Type}.Read(ref {reader}, version, flexible);");
+                : EverNullable(field)
+                    // A nullable struct is preceded by an int8: -1 for null, 1 when it follows.
+                    ? $"{target} = {Nullable(nullable, $"{reader}.ReadInt8() < 0 ? null : {field.Type}.Read(ref {reader}, version, flexible)", $"{field.Type}.Read(ref {reader}, version, flexible)")};"
+                    : $"{target} = {field.Type}.Read(ref {reader}, version, flexible);");
             return;
         }
         code.Line($"var {field.Name}Count = {reader}.ReadArrayLength({compact});");
@@ -301,9 +304,33 @@ public static class CSharpEmitter
         var compact = Compact(field);
         if (!field.IsArray)
         {
-            code.Line(SchemaParser.IsPrimitive(field.Type)
-                ? WritePrimitive(field.Type, writer, name, compact, nullable, EverNullable(field), name)
-                : $"{name}.Write({writer}, version, flexible);");
+            if (SchemaParser.IsPrimitive(field.Type) || !EverNullable(field))
+            {
+                code.Line(SchemaParser.IsPrimitive(field.Type)
+                    ? WritePrimitive(field.Type, writer, name, compact, nullable, EverNullable(field), name)
+                    : $"{name}.Write({writer}, version, flexible);");
+                return;
+            }
+            if (nullable == "false")
+            {
+                code.Line($"({name} ?? throw new InvalidOperationException(\"{name} cannot be null in this version\")).Write({writer}, version, flexible);");
+                return;
+            }
+            code.Open($"if ({name} is null)");
+            if (nullable != "true")
+            {
+                code.Open($"if (!({nullable}))");
+                code.Line($"throw new InvalidOperationException(\"{name} cannot be null in this version\");");
+                code.Close();
+            }
+            code.Line($"{writer}.WriteInt8(-1);");
+            code.Close();
+            code.Open("else");
+            code.Open(If(nullable));
+            code.Line($"{writer}.WriteInt8(1);");
+            code.Close();
+            code.Line($"{name}.Write({writer}, version, flexible);");
+            code.Close();
             return;
         }
         if (EverNullable(field))

@@ -78,4 +78,13 @@ internal sealed class CommittedOffsets
             return _offsets.GetValueOrDefault((groupId, topic, partition));
         }
     }
+
+    /// <summary>Every partition the group has committed an offset for.</summary>
+    public List<(string Topic, int Partition, CommittedOffsetValue Value)> All(string groupId)
+    {
+        lock (_lock)
+        {
+            return [.. _offsets.Where(o => o.Key.Group == groupId).Select(o => (o.Key.Topic, o.Key.Partition, o.Value))];
+        }
+    }
 }

@@ -110,6 +110,14 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
             return new OffsetFetchResponse { ErrorCode = ErrorCode.NotCoordinator, ErrorMessage = NotCoordinator(request.GroupId) };
         }
         var response = new OffsetFetchResponse();
+        if (request.AllPartitions)
+        {
+            foreach (var (topicName, partition, committed) in offsets.All(request.GroupId))
+            {
+                response.Partitions.Add(new OffsetFetchPartition { Topic = topicName, Partition = partition, Offset = committed.Offset, Metadata = committed.Metadata });
+            }
+            return response;
+        }
         foreach (var partitions in request.Partitions)
         {
             foreach (var partition in partitions.Partitions)

@@ -7,6 +7,7 @@ internal static class KafkaErrors
     public const short UnknownTopicOrPartition = 3;
     public const short LeaderNotAvailable = 5;
     public const short UnsupportedVersion = 35;
+    public const short InvalidGroupId = 24;
     public const short InvalidRequest = 42;
     public const short UnknownTopicId = 100;
 }

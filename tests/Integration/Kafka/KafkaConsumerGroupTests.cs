@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using LogCluster.Tests.Integration.Cluster;
+using Xunit.Abstractions;
+
+namespace LogCluster.Tests.Integration.Kafka;
+
+/// <summary>
+/// Confluent.Kafka's consumers in a group with Kafka's consumer group protocol (<c>group.protocol=consumer</c>,
+/// KIP-848) on our one group coordinator: they split the partitions, commit, and when a member leaves its
+/// partitions move to the others, which go on from the committed offsets.
+/// </summary>
+[Collection(ProcessHeavyCollection.Name)]
+public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
+{
+    private const int Partitions = 6;
+    private static readonly TimeSpan _timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task ThreeConsumerProtocolMembers_SplitSixPartitions_AndTakeOverALeavingMembersPartitionsFromItsCommits()
+    {
+        const string Topic = "kip848-orders";
+        const string Group = "kip848-group";
+        await using var rig = await ClusterRig.StartWithKafkaAsync();
+        await rig.CreateTopicAsync(Topic, Partitions, replicationFactor: 3);
+        await ProduceAsync(rig, Topic, 0, 3_000);
+
+        var members = Enumerable.Range(1, 3).Select(i => new Member(rig.KafkaBootstrap, Group, Topic, $"member-{i}")).ToList();
+        try
+        {
+            // Every member gets two partitions, and together they read the first 3,000 records.
+            await Until(() => members.All(m => m.Assigned.Count == 2) && members.Sum(m => m.Read.Count) >= 3_000, members, "each member holds 2 partitions and all 3,000 records are read");
+            var assignments = members.Select(m => m.Assigned.Keys.Order().ToList()).ToList();
+            output.WriteLine(string.Join("; ", members.Select((m, i) => $"{m.Name}: {string.Join(",", assignments[i])}")));
+            Assert.Equal(Enumerable.Range(0, Partitions), assignments.SelectMany(a => a).Order());
+
+            // A member leaves after committing what it read; the others take its partitions from its commits.
+            var leaving = members[0];
+            await leaving.StopAsync();
+            members.RemoveAt(0);
+            await ProduceAsync(rig, Topic, 3_000, 3_000);
+            await Until(() => members.Sum(m => m.Assigned.Count) == Partitions && members.Sum(m => m.Read.Count) + leaving.Read.Count >= 6_000, members, "the other two hold all 6 partitions and every record is read");
+
+            var all = members.SelectMany(m => m.Read).Concat(leaving.Read).ToList();
+            // Nothing committed is read twice or skipped: each record once.
+            Assert.Equal(Enumerable.Range(0, 6_000).Select(i => $"{i}").Order(), all.Select(r => r.Value).Order());
+        }
+        finally
+        {
+            foreach (var member in members)
+            {
+                await member.StopAsync();
+            }
+        }
+    }
+
+    private static async Task ProduceAsync(ClusterRig rig, string topic, int from, int count)
+    {
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = rig.KafkaBootstrap, EnableIdempotence = true }).Build();
+        await Task.WhenAll(Enumerable.Range(from, count).Select(i => producer.ProduceAsync(new TopicPartition(topic, i % Partitions), new Message<Null, string> { Value = $"{i}" }))).WaitAsync(_timeout);
+    }
+
+    private async Task Until(Func<bool> condition, List<Member> members, string what)
+    {
+        var deadline = DateTime.UtcNow + _timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not within {_timeout.TotalSeconds} s: {what}; {string.Join("; ", members.Select(m => $"{m.Name} holds [{string.Join(",", m.Assigned.Keys)}], read {m.Read.Count}, errors: {string.Join(" | ", m.Errors)}"))}");
+            }
+            await Task.Delay(50);
+        }
+        output.WriteLine(what);
+    }
+
+    /// <summary>One group member on a thread of its own: consumes, commits after each record, and records what it read.</summary>
+    private sealed class Member
+    {
+        private readonly IConsumer<Null, string> _consumer;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public Member(string bootstrap, string group, string topic, string name)
+        {
+            Name = name;
+            _consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig
+            {
+                BootstrapServers = bootstrap,
+                GroupId = group,
+                GroupProtocol = GroupProtocol.Consumer,
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+                ClientId = name,
+            })
+            .SetPartitionsAssignedHandler((consumer, partitions) => partitions.ForEach(p => Assigned[p.Partition.Value] = 0))
+            .SetPartitionsRevokedHandler((consumer, partitions) => partitions.ForEach(p => Assigned.TryRemove(p.Partition.Value, out _)))
+            .SetPartitionsLostHandler((consumer, partitions) => partitions.ForEach(p => Assigned.TryRemove(p.Partition.Value, out _)))
+            .SetErrorHandler((consumer, error) => Errors.Enqueue(error.ToString()))
+            .Build();
+            _consumer.Subscribe(topic);
+            _loop = Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning);
+        }
+
+        public string Name { get; }
+
+        public ConcurrentDictionary<int, byte> Assigned { get; } = new();
+
+        public ConcurrentQueue<(int Partition, long Offset, string Value)> Read { get; } = new();
+
+        public ConcurrentQueue<string> Errors { get; } = new();
+
+        public async Task StopAsync()
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                await _stop.CancelAsync();
+                await _loop.WaitAsync(_timeout);
+                _consumer.Close();
+                _consumer.Dispose();
+            }
+        }
+
+        private void Run()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                if (_consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } result)
+                {
+                    Read.Enqueue((result.Partition.Value, result.Offset.Value, result.Message.Value));
+                    _consumer.Commit(result);
+                }
+            }
+        }
+    }
+}
