@@ -229,19 +229,34 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         {
             return;
         }
+        var refreshed = false;
         try
         {
             metadata.Invalidate(topic);
             await metadata.GetTopicAsync(topic, CancellationToken.None, askLast).ContinueInline();
-            wake.Set();
+            refreshed = true;
         }
         catch (Exception e) when (e is LogClusterException or RpcException or OperationCanceledException)
         {
-            // Unknown topic or no node reachable: the partitions wait and the next look asks again.
+            // Unknown topic or no node reachable: the partitions wait, and the next look (at the latest after
+            // fetch.max.wait.ms) asks again.
+        }
+        try
+        {
+            if (askLast is not null)
+            {
+                // Following a silent leader: the next refresh of this topic no sooner than the check interval, or
+                // the wake below would start one per metadata round trip for as long as the node stays silent.
+                await SdkTasks.DelayAsync(_leaderCheckInterval, time, CancellationToken.None).ContinueInline();
+            }
         }
         finally
         {
             _refreshing.TryRemove(topic, out _);
+            if (refreshed || askLast is not null)
+            {
+                wake.Set();
+            }
         }
     }
 

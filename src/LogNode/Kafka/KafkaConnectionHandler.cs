@@ -179,6 +179,12 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
                     connection.Abort();
                     return;
                 }
+                catch (KafkaCloseConnectionException e)
+                {
+                    KafkaLog.ClosedByProtocol(logger, connection.ConnectionId, e.Message);
+                    connection.Abort();
+                    return;
+                }
                 if (response is null)
                 {
                     continue;

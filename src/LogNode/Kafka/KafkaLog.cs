@@ -21,6 +21,9 @@ internal static partial class KafkaLog
     [LoggerMessage(306, LogLevel.Error, "Kafka connection {Connection} closed: handling a request failed")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string connection);
 
-    [LoggerMessage(307, LogLevel.Warning, "Kafka InitProducerId answered COORDINATOR_NOT_AVAILABLE: no producer id could be allocated now ({Reason})")]
+    [LoggerMessage(307, LogLevel.Warning, "Kafka InitProducerId answered COORDINATOR_LOAD_IN_PROGRESS: no producer id could be allocated now ({Reason})")]
     public static partial void ProducerIdUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(308, LogLevel.Information, "Kafka connection {Connection} closed, as the protocol answers: {Reason}")]
+    public static partial void ClosedByProtocol(ILogger logger, string connection, string reason);
 }

@@ -26,5 +26,14 @@ internal static class KafkaTopicIds
 
     /// <summary>The topic with this id in the image, or null.</summary>
     public static TopicInfo? Find(ClusterImage image, Guid id) =>
-        _byId.GetValue(image, static i => i.Topics.Values.ToDictionary(Of)).GetValueOrDefault(id);
+        _byId.GetValue(image, static i =>
+        {
+            var byId = new Dictionary<Guid, TopicInfo>();
+            foreach (var topic in i.Topics.Values)
+            {
+                // Two topics with one id cannot be told apart: the first keeps it (never a crash on a lookup).
+                byId.TryAdd(Of(topic), topic);
+            }
+            return byId;
+        }).GetValueOrDefault(id);
 }

@@ -70,7 +70,12 @@ internal sealed class OffsetLookup(ReplicaManager replicas)
             var result = new EpochEndOffset { Topic = wanted.Topic, Partition = wanted.Partition, LeaderEpoch = -1, EndOffset = -1 };
             response.Partitions.Add(result);
             var replica = replicas.Find(wanted.Topic, wanted.Partition);
-            if (replica is null || !replica.IsLeader)
+            if (replica is null)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"{wanted.Topic}-{wanted.Partition} does not exist on this node");
+                continue;
+            }
+            if (!replica.IsLeader)
             {
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.NotLeaderOrFollower, $"{wanted.Topic}-{wanted.Partition} is not led by this node");
                 continue;

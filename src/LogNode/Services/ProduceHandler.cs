@@ -15,8 +15,12 @@ namespace LogCluster.LogNode.Services;
 /// </summary>
 internal sealed class ProduceHandler(ReplicaManager replicas, NodeMetrics metrics, ILogger<ProduceHandler> logger)
 {
-    /// <summary>Appends now; the task yields the response, or null for acks NONE (no response is sent).</summary>
-    public Task<ProduceResponse?> Handle(ProduceRequest request)
+    /// <summary>
+    /// Appends now; the task yields the response, or for acks NONE null (no response is sent) unless
+    /// <paramref name="reportUnacknowledged"/>: then the append results at once, for a listener that must act on
+    /// an error nobody will be told about (Kafka's closes the connection).
+    /// </summary>
+    public Task<ProduceResponse?> Handle(ProduceRequest request, bool reportUnacknowledged = false)
     {
         var started = Stopwatch.GetTimestamp();
         var results = new PartitionProduceResult[request.Batches.Count];
@@ -39,7 +43,7 @@ internal sealed class ProduceHandler(ReplicaManager replicas, NodeMetrics metric
                 NodeTracing.Stop(spans[i], results[i]);
             }
             metrics.ProduceCompleted(started, AcksTag(request.Acks));
-            return Task.FromResult<ProduceResponse?>(null);
+            return Task.FromResult(reportUnacknowledged ? new ProduceResponse { CorrelationId = request.CorrelationId, Results = { results } } : null);
         }
         return Respond(request.CorrelationId, results, durable, spans, started, AcksTag(request.Acks));
     }

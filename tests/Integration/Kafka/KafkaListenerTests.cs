@@ -93,6 +93,21 @@ public sealed class KafkaListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAcksZeroProduceThatFails_ClosesTheConnectionAfterAnsweringWhatCameBefore()
+    {
+        // Nobody reads an acks=0 answer, so an error there closes the connection, as Kafka's broker does: the client
+        // notices and refreshes its metadata instead of sending on to a node that cannot take its records.
+        var produce = new ProduceRequest { Acks = 0, TimeoutMs = 1000, TopicData = [new() { Name = "no-such-topic", PartitionData = [new() { Index = 0, Records = new byte[] { 1 } }] }] };
+        using var client = await KafkaWireClient.ConnectAsync(_kafkaPort);
+        await client.SendAsync(_librdkafkaApiVersionsV3);
+        await client.SendAsync(Request(ProduceRequest.ApiKey, 3, 2, produce));
+        await client.SendAsync(_librdkafkaApiVersionsV3);
+
+        Assert.Equal(0, Decode(await client.ReceiveAsync(), 3, out _).ErrorCode);
+        Assert.Null(await client.ReceiveAsync());
+    }
+
+    [Fact]
     public async Task AFrameLargerThanTheTransportsReadBuffer_IsServed()
     {
         // ApiVersions v3 whose client software name is 3 MiB: more than Kestrel's 1 MiB read buffer holds at once.
@@ -146,6 +161,16 @@ public sealed class KafkaListenerTests : IAsyncLifetime
         BinaryPrimitives.WriteInt16BigEndian(bytes.AsSpan(8), 4);
         "test"u8.CopyTo(bytes.AsSpan(10));
         return bytes;
+    }
+
+    /// <summary>A classic (non-flexible) request: header v1 (client id "test"), then <paramref name="body"/> in <paramref name="version"/>.</summary>
+    private static byte[] Request(short apiKey, short version, int correlationId, ProduceRequest body)
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new KafkaWriter(output);
+        new RequestHeader { RequestApiKey = apiKey, RequestApiVersion = version, CorrelationId = correlationId, ClientId = "test" }.Write(writer, 1);
+        body.Write(writer, version);
+        return output.WrittenSpan.ToArray();
     }
 
     /// <summary>An ApiVersions response: response header v0 (always, for ApiVersions), then the body in <paramref name="version"/>.</summary>

@@ -8,11 +8,12 @@ namespace LogCluster.LogNode.Kafka.Apis;
 /// InitProducerId (key 22), versions 0-5, from the allocator the gRPC InitProducerId uses (<see cref="ProducerIdAllocator"/>):
 /// a new id at epoch 0, or (version 3 and up, KIP-360) the given id at the next epoch. Transactional ids are
 /// refused with INVALID_REQUEST until transactions are built; an allocation the controller cannot make now is
-/// COORDINATOR_NOT_AVAILABLE, which Kafka clients retry.
+/// COORDINATOR_LOAD_IN_PROGRESS, which Kafka clients retry (COORDINATOR_NOT_AVAILABLE would send a Java producer
+/// looking for a transaction coordinator).
 /// </summary>
 internal sealed class InitProducerIdApi(ProducerIdAllocator producerIds, ILogger<InitProducerIdApi> logger) : IKafkaApi
 {
-    private const short CoordinatorNotAvailable = 15;
+    private const short CoordinatorLoadInProgress = 14;
 
     public short ApiKey => InitProducerIdRequest.ApiKey;
 
@@ -45,7 +46,7 @@ internal sealed class InitProducerIdApi(ProducerIdAllocator producerIds, ILogger
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             KafkaLog.ProducerIdUnavailable(logger, e.Message);
-            return new InitProducerIdResponse { ErrorCode = CoordinatorNotAvailable, ProducerEpoch = -1 };
+            return new InitProducerIdResponse { ErrorCode = CoordinatorLoadInProgress, ProducerEpoch = -1 };
         }
     }
 }

@@ -6,10 +6,9 @@ using V1 = LogCluster.Protocol.V1;
 namespace LogCluster.LogNode.Kafka.Apis;
 
 /// <summary>
-/// ListOffsets (key 2), versions 1-7, on the gRPC listener's lookup (<see cref="OffsetLookup"/>): -2 the log start,
+/// ListOffsets (key 2), versions 1-6, on the gRPC listener's lookup (<see cref="OffsetLookup"/>): -2 the log start,
 /// -1 the high watermark (also for read_committed: transactions are not built yet, so the last stable offset is
-/// the high watermark), a time the first record at or after it. -3 (the largest timestamp, KIP-734) is not looked
-/// up yet and answers INVALID_REQUEST. The leader epoch answered is the partition's current one.
+/// the high watermark), a time the first record at or after it. The leader epoch answered is the partition's current one.
 /// </summary>
 internal sealed class ListOffsetsApi(OffsetLookup lookup) : IKafkaApi
 {
@@ -17,7 +16,8 @@ internal sealed class ListOffsetsApi(OffsetLookup lookup) : IKafkaApi
 
     public short LowestVersion => ListOffsetsRequest.LowestVersion;
 
-    public short HighestVersion => ListOffsetsRequest.HighestVersion;
+    /// <summary>Version 7 is not served: it adds -3 (the record with the largest timestamp), which is not looked up yet.</summary>
+    public short HighestVersion => 6;
 
     public short FlexibleFrom => ListOffsetsRequest.FlexibleFrom;
 

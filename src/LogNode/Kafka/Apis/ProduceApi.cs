@@ -10,7 +10,8 @@ namespace LogCluster.LogNode.Kafka.Apis;
 /// Produce (key 0), advertised from version 0 and served from 3 (RecordBatch v2, the only format this node stores):
 /// each partition's records go, as a slice of the received frame, to the one produce path the gRPC listener uses
 /// (<see cref="ProduceHandler"/>), so validation, idempotence, replication and acks are the same. acks=0 gets no
-/// response. Older versions and transactional producers are refused per partition; nothing of theirs is appended.
+/// response, and an error there closes the connection (as Kafka's broker does). Older versions and transactional
+/// producers are refused per partition; nothing of theirs is appended.
 /// </summary>
 internal sealed class ProduceApi(ProduceHandler produce) : IKafkaApi
 {
@@ -36,7 +37,9 @@ internal sealed class ProduceApi(ProduceHandler produce) : IKafkaApi
                 : ((short, string)?)null;
         if (refusal is { } refused)
         {
-            return Task.FromResult<IKafkaMessage?>(kafka.Acks == 0 ? null : Refuse(kafka, refused.Item1, refused.Item2));
+            return kafka.Acks == 0
+                ? Task.FromException<IKafkaMessage?>(new KafkaCloseConnectionException($"an acks=0 produce was refused: {refused.Item2}"))
+                : Task.FromResult<IKafkaMessage?>(Refuse(kafka, refused.Item1, refused.Item2));
         }
         var ours = new V1.ProduceRequest
         {
@@ -56,14 +59,19 @@ internal sealed class ProduceApi(ProduceHandler produce) : IKafkaApi
                 });
             }
         }
-        return RespondAsync(produce.Handle(ours), kafka);
+        return RespondAsync(produce.Handle(ours, reportUnacknowledged: true), kafka);
     }
 
     private static async Task<IKafkaMessage?> RespondAsync(Task<V1.ProduceResponse?> handled, ProduceRequest kafka)
     {
-        if (await handled.ConfigureAwait(false) is not { } response)
+        var response = (await handled.ConfigureAwait(false))!;
+        if (kafka.Acks == 0)
         {
-            return null;
+            // Nobody reads an answer: as Kafka's broker does, an error closes the connection instead, so the client
+            // refreshes its metadata (a leader that moved) rather than sending on into the void.
+            return response.Results.FirstOrDefault(r => r.ErrorCode != V1.ErrorCode.None) is { } failed
+                ? throw new KafkaCloseConnectionException($"an acks=0 produce to {failed.Topic}-{failed.Partition} failed with {failed.ErrorCode}: {failed.ErrorMessage}")
+                : null;
         }
         // The results come in the order the batches were given: topic by topic, partition by partition.
         var results = response.Results.GetEnumerator();

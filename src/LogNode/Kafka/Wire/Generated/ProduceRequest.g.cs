@@ -3,7 +3,7 @@
 #nullable enable
 namespace LogCluster.LogNode.Kafka.Wire.Messages;
 
-/// <summary>Record batches for partitions, with the acknowledgement the client waits for (acks 0, 1 or -1 for every in-sync replica). Versions 0-2 carry older message formats this node does not store: they are answered UNSUPPORTED_FOR_MESSAGE_FORMAT. Version 10 adds the new leader to NOT_LEADER answers (KIP-951).</summary>
+/// <summary>Record batches for partitions, with the acknowledgement the client waits for (acks 0, 1 or -1 for every in-sync replica). Versions 0-2 carry older message formats this node does not store: they are answered UNSUPPORTED_VERSION. Version 10 adds the new leader to NOT_LEADER answers (KIP-951).</summary>
 internal sealed partial class ProduceRequest : IKafkaMessage
 {
     public const short ApiKey = 0;
