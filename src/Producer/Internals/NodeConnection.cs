@@ -120,12 +120,13 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
     public void Send(ProduceRequest request, IReadOnlyList<ProducerBatch> batches, TimeSpan requestTimeout, long streamId)
     {
         AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? call = null;
+        AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse>? opened = null;
         LinkedListNode<long>? unwritten = null;
         lock (_lock)
         {
             if (streamId == _streamId)
             {
-                call = _call ??= Open();
+                call = _call ??= opened = new LogService.LogServiceClient(metadata.Channel(node)).Produce();
                 var now = time.GetTimestamp();
                 var deadline = now + (long)(requestTimeout.TotalSeconds * time.TimestampFrequency);
                 if (acks != Acks.None)
@@ -137,6 +138,12 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
                     unwritten = _unwritten.AddLast(deadline);
                 }
             }
+        }
+        if (opened is not null)
+        {
+            // Read once the stream is current, outside the lock: a stream that fails at once is then broken as the
+            // current one (a reader started before would find it not current yet, and leave it in place).
+            _ = ReadResponsesAsync(opened);
         }
         if (call is null)
         {
@@ -198,13 +205,6 @@ internal sealed class NodeConnection(NodeAddress node, ClusterMetadata metadata,
             Break(call, ErrorCode.RequestTimedOut, $"node {node.NodeId} did not answer within request.timeout.ms");
             metadata.ResetChannel(node);
         }
-    }
-
-    private AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> Open()
-    {
-        var call = new LogService.LogServiceClient(metadata.Channel(node)).Produce();
-        _ = ReadResponsesAsync(call);
-        return call;
     }
 
     private async Task ReadResponsesAsync(AsyncDuplexStreamingCall<ProduceRequest, ProduceResponse> call)

@@ -8,7 +8,8 @@ namespace LogCluster.Tests.Integration.Kafka;
 /// <summary>
 /// Confluent.Kafka's consumers in a group with Kafka's consumer group protocol (<c>group.protocol=consumer</c>,
 /// KIP-848) on our one group coordinator: they split the partitions, commit, and when a member leaves its
-/// partitions move to the others, which go on from the committed offsets.
+/// partitions move to the others, which go on from the committed offsets; and a group shared by a Kafka client and
+/// our SDK's consumer.
 /// </summary>
 [Collection(ProcessHeavyCollection.Name)]
 public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
@@ -51,6 +52,55 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
             {
                 await member.StopAsync();
             }
+        }
+    }
+
+    [Fact]
+    public async Task OurConsumerAndAConfluentConsumer_ShareOneGroup_EachHoldingHalfThePartitions()
+    {
+        const string Topic = "shared-group-orders";
+        const string Group = "shared-group";
+        const int Records = 3_000;
+        await using var rig = await ClusterRig.StartWithKafkaAsync();
+        await rig.CreateTopicAsync(Topic, Partitions, replicationFactor: 3);
+        await ProduceAsync(rig, Topic, 0, Records);
+
+        var theirs = new Member(rig.KafkaBootstrap, Group, Topic, "librdkafka-member");
+        await using var ours = new LogCluster.Consumer.ConsumerBuilder<string, string>(new LogCluster.Consumer.ConsumerConfig
+        {
+            BootstrapServers = rig.Cluster.BootstrapServers,
+            GroupId = Group,
+            EnableAutoCommit = false,
+            AutoOffsetReset = LogCluster.Consumer.AutoOffsetReset.Earliest,
+        }).Build();
+        ours.Subscribe([Topic]);
+        var oursRead = new ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var loop = Task.Factory.StartNew(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (ours.Consume(TimeSpan.FromMilliseconds(100)) is { } record)
+                {
+                    oursRead.Enqueue(record.Value);
+                    ours.Commit();
+                }
+            }
+        }, TaskCreationOptions.LongRunning);
+        try
+        {
+            await Until(
+                () => theirs.Assigned.Count == Partitions / 2 && ours.Assignment.Count == Partitions / 2 && theirs.Read.Count + oursRead.Count >= Records,
+                [theirs],
+                $"each consumer holds {Partitions / 2} partitions and all {Records} records are read");
+            Assert.Equal(Enumerable.Range(0, Partitions), theirs.Assigned.Keys.Concat(ours.Assignment.Select(p => p.Partition)).Order());
+            Assert.Equal(Enumerable.Range(0, Records).Select(i => $"{i}").Order(), theirs.Read.Select(r => r.Value).Concat(oursRead).Order());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await loop.WaitAsync(_timeout);
+            await theirs.StopAsync();
         }
     }
 
