@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Threading.Channels;
 using LogCluster.LogNode.Kafka.Wire;
 using LogCluster.LogNode.Kafka.Wire.Messages;
+using LogCluster.LogNode.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ namespace LogCluster.LogNode.Kafka;
 /// log line (ApiVersions excepted: a version it does not know is answered UNSUPPORTED_VERSION in version 0, as Kafka
 /// does, so a newer client can fall back). A connection silent for connections.max.idle.ms is closed.
 /// </summary>
-internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions<NodeOptions> options, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
+internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions<NodeOptions> options, NodeMetrics metrics, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
 {
     /// <summary>
     /// Resolved at the first connection, not when Kestrel creates this handler while it binds: the APIs depend on
@@ -85,6 +86,7 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
                     if (taken == FrameAssembler.Result.BadSize)
                     {
                         KafkaLog.BadFrameSize(logger, connection.ConnectionId, frames.BadSize, options.Value.MaxRequestBytes);
+                        metrics.KafkaConnectionClosed(-1, "bad_frame_size");
                         return;
                     }
                     if (!await StartAsync(frame, connection.ConnectionId, pending, closing).ConfigureAwait(false))
@@ -113,6 +115,7 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
         if (!_apis.Value.TryGet(apiKey, out var api))
         {
             KafkaLog.UnknownApi(logger, connectionId, apiKey, version);
+            metrics.KafkaConnectionClosed(apiKey, "unknown_api");
             return false;
         }
         Task<IKafkaMessage?> response;
@@ -122,6 +125,7 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
             if (apiKey != ApiVersionsRequest.ApiKey)
             {
                 KafkaLog.UnsupportedVersion(logger, connectionId, apiKey, version, api.LowestVersion, api.HighestVersion);
+                metrics.KafkaConnectionClosed(apiKey, "unsupported_version");
                 return false;
             }
             // Answered in version 0, which every client reads: the error and the versions served.
@@ -136,11 +140,13 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
                 var reader = new KafkaReader(frame);
                 var header = RequestHeader.Read(ref reader, flexible ? (short)2 : (short)1);
                 var request = new KafkaRequest(apiKey, version, correlationId, header.ClientId, frame.AsMemory(reader.Position));
+                metrics.KafkaRequest(apiKey, version);
                 response = api.HandleAsync(request, closing);
             }
             catch (KafkaProtocolException e)
             {
                 KafkaLog.MalformedRequest(logger, connectionId, apiKey, version, e.Message);
+                metrics.KafkaConnectionClosed(apiKey, "malformed");
                 return false;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -176,12 +182,14 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
                 catch (KafkaProtocolException e)
                 {
                     KafkaLog.MalformedRequest(logger, connection.ConnectionId, request.ApiKey, request.Version, e.Message);
+                    metrics.KafkaConnectionClosed(request.ApiKey, "malformed");
                     connection.Abort();
                     return;
                 }
                 catch (KafkaCloseConnectionException e)
                 {
                     KafkaLog.ClosedByProtocol(logger, connection.ConnectionId, e.Message);
+                    metrics.KafkaConnectionClosed(request.ApiKey, "protocol");
                     connection.Abort();
                     return;
                 }
@@ -205,6 +213,7 @@ internal sealed class KafkaConnectionHandler(IServiceProvider services, IOptions
         {
             // A handler bug must cost this connection, never the node.
             KafkaLog.HandlerFailed(logger, e, connection.ConnectionId);
+            metrics.KafkaConnectionClosed(-1, "handler_failed");
             connection.Abort();
         }
         finally

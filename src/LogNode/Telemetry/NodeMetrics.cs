@@ -29,6 +29,8 @@ internal sealed class NodeMetrics
     private readonly Counter<long> _isrShrinks;
     private readonly Counter<long> _isrExpands;
     private readonly Counter<long> _controllerElections;
+    private readonly Counter<long> _kafkaRequests;
+    private readonly Counter<long> _kafkaClosed;
 
     public NodeMetrics(IMeterFactory meters)
     {
@@ -42,6 +44,8 @@ internal sealed class NodeMetrics
         _isrShrinks = Meter.CreateCounter<long>("logcluster.node.isr.shrinks", "{change}", "Times a partition this node leads lost an in-sync replica");
         _isrExpands = Meter.CreateCounter<long>("logcluster.node.isr.expands", "{change}", "Times a partition this node leads gained an in-sync replica");
         _controllerElections = Meter.CreateCounter<long>("logcluster.node.controller.elections", "{election}", "Times this node became the active controller");
+        _kafkaRequests = Meter.CreateCounter<long>("logcluster.node.kafka.requests", "{request}", "Kafka-protocol requests taken for handling, by API key and version");
+        _kafkaClosed = Meter.CreateCounter<long>("logcluster.node.kafka.connections_closed", "{connection}", "Kafka-protocol connections the node closed over a request, by API key and reason (bad_frame_size, unknown_api, unsupported_version, malformed, protocol, handler_failed)");
     }
 
     /// <summary>The meter, for the gauges that share it.</summary>
@@ -87,6 +91,12 @@ internal sealed class NodeMetrics
     }
 
     public void BecameController() => _controllerElections.Add(1);
+
+    public void KafkaRequest(short apiKey, short version) =>
+        _kafkaRequests.Add(1, new KeyValuePair<string, object?>("api_key", apiKey), new KeyValuePair<string, object?>("api_version", version));
+
+    public void KafkaConnectionClosed(short apiKey, string reason) =>
+        _kafkaClosed.Add(1, new KeyValuePair<string, object?>("api_key", apiKey), new KeyValuePair<string, object?>("reason", reason));
 
     private static long CountRecords(ReadOnlySpan<byte> batches)
     {

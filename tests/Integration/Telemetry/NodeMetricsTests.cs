@@ -14,6 +14,33 @@ public sealed class NodeMetricsTests
     private static readonly TimeSpan _timeout = TimeSpan.FromMinutes(1);
 
     [Fact]
+    public async Task Metrics_KafkaRequestsAndClosedConnections_AreCountedByApiKeyVersionAndReason()
+    {
+        using var data = new TempDirectory();
+        var metricsPort = LoopbackPorts.Free();
+        var kafkaPort = LoopbackPorts.Free();
+        await using var node = await LocalNode.StartAsync(data.Path, "--metrics-listen", $"127.0.0.1:{metricsPort}", "--kafka-listen", $"127.0.0.1:{kafkaPort}");
+        var metrics = new Uri($"http://127.0.0.1:{metricsPort}/metrics");
+        using var http = new HttpClient();
+
+        using (var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = $"127.0.0.1:{kafkaPort}" }).Build())
+        {
+            admin.GetMetadata(_timeout);
+        }
+        using (var bad = await Kafka.KafkaWireClient.ConnectAsync(kafkaPort))
+        {
+            // An API this node does not serve (key 999): the connection is closed, and counted.
+            await bad.SendAsync(Convert.FromHexString("03e70000" + "00000001" + "0000"));
+            Assert.Null(await bad.ReceiveAsync());
+        }
+        var after = await PrometheusScrape.TakeAsync(http, metrics);
+
+        Assert.True(after.Sum("logcluster_node_kafka_requests_total", "api_key=\"18\"") >= 1, "ApiVersions is counted");
+        Assert.True(after.Sum("logcluster_node_kafka_requests_total", "api_key=\"3\"", "api_version=\"12\"") >= 1, "Metadata v12 is counted by its version");
+        Assert.Equal(1, after.Sum("logcluster_node_kafka_connections_closed_total", "api_key=\"999\"", "reason=\"unknown_api\""));
+    }
+
+    [Fact]
     public async Task Metrics_ProduceAndConsume_MoveTheKeySeriesByWhatWasSentAndRead()
     {
         using var data = new TempDirectory();
