@@ -87,4 +87,13 @@ internal sealed class CommittedOffsets
             return [.. _offsets.Where(o => o.Key.Group == groupId).Select(o => (o.Key.Topic, o.Key.Partition, o.Value))];
         }
     }
+
+    /// <summary>The groups with a committed offset here.</summary>
+    public List<string> GroupIds()
+    {
+        lock (_lock)
+        {
+            return [.. _offsets.Keys.Select(k => k.Group).Distinct(StringComparer.Ordinal)];
+        }
+    }
 }

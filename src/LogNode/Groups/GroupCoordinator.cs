@@ -129,6 +129,36 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
         return response;
     }
 
+    /// <summary>
+    /// The groups this node coordinates now: those with members, and those with committed offsets in a partition
+    /// whose offsets it has loaded (every partition it has served a group call for since it became its leader).
+    /// </summary>
+    public List<(string GroupId, bool HasMembers)> ListGroups()
+    {
+        var groups = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var (partition, offsets) in _offsets)
+        {
+            if (replicas.Find(OffsetsTopic.Name, partition) is { IsLeader: true, Info: { } info } && info.LeaderEpoch == offsets.LeaderEpoch)
+            {
+                foreach (var groupId in offsets.GroupIds())
+                {
+                    groups[groupId] = false;
+                }
+            }
+        }
+        foreach (var (groupId, group) in _groups)
+        {
+            if (Coordinating(groupId) == group.OffsetsLeaderEpoch)
+            {
+                lock (group)
+                {
+                    groups[groupId] = group.HasMembers || groups.ContainsKey(groupId) && groups[groupId];
+                }
+            }
+        }
+        return [.. groups.Select(g => (g.Key, g.Value))];
+    }
+
     /// <summary>Removes members whose sessions expired, in every group this node coordinates.</summary>
     public void ExpireSilentMembers()
     {

@@ -1,8 +1,6 @@
 using Grpc.Core;
-using LogCluster.LogNode.Cluster;
 using LogCluster.LogNode.Metadata;
 using LogCluster.LogNode.Producers;
-using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Storage;
 using LogCluster.Protocol.V1;
 
@@ -10,15 +8,11 @@ namespace LogCluster.LogNode.Services;
 
 /// <summary>
 /// Metadata and topic administration on any node. Metadata comes from this node's copy of the metadata log;
-/// topic changes go to the active controller, and the answer waits until this node has applied them, so a
-/// client that created a topic here sees it in the next Metadata from here.
+/// topic changes go through <see cref="TopicAdmin"/>.
 /// </summary>
-internal sealed class AdminEndpoint(IMetadataQuorum quorum, NodeIdentity self, ReplicaManager replicas, ControllerClient controller, ProducerIdAllocator producerIds, TopicConfig topicDefaults)
+internal sealed class AdminEndpoint(IMetadataQuorum quorum, NodeIdentity self, TopicAdmin topics, ProducerIdAllocator producerIds, TopicConfig topicDefaults)
     : AdminService.AdminServiceBase
 {
-    private static readonly TimeSpan _controllerAttemptTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan _applyTimeout = TimeSpan.FromSeconds(10);
-
     public override Task<MetadataResponse> Metadata(MetadataRequest request, ServerCallContext context)
     {
         var image = quorum.Image;
@@ -61,59 +55,11 @@ internal sealed class AdminEndpoint(IMetadataQuorum quorum, NodeIdentity self, R
         return topic;
     }
 
-    public override async Task<CreateTopicsResponse> CreateTopics(CreateTopicsRequest request, ServerCallContext context)
-    {
-        // An id per new topic, fixed before the first attempt: the controller client retries when a controller
-        // loses leadership mid-write, and the retry of a create that was committed must not fail as a duplicate.
-        request = request.Clone();
-        foreach (var spec in request.Topics.Where(s => s.TopicId.Length == 0))
-        {
-            spec.TopicId = Guid.NewGuid().ToString("N");
-        }
-        var response = await controller.CallAsync(
-            (client, options) => client.CreateTopicsAsync(request, options).ResponseAsync,
-            r => r.Results.FirstOrDefault()?.ErrorCode ?? ErrorCode.None,
-            _controllerAttemptTimeout,
-            context.CancellationToken);
-        var created = response.Results.Where(r => r.ErrorCode == ErrorCode.None && !request.ValidateOnly).Select(r => r.Name).ToList();
-        await WaitUntilAppliedAsync(image => created.All(image.Topics.ContainsKey), context.CancellationToken);
-        return response;
-    }
+    public override Task<CreateTopicsResponse> CreateTopics(CreateTopicsRequest request, ServerCallContext context) =>
+        topics.CreateAsync(request, context.CancellationToken);
 
-    public override async Task<DeleteTopicsResponse> DeleteTopics(DeleteTopicsRequest request, ServerCallContext context)
-    {
-        var response = await controller.CallAsync(
-            (client, options) => client.DeleteTopicsAsync(request, options).ResponseAsync,
-            r => r.Results.FirstOrDefault()?.ErrorCode ?? ErrorCode.None,
-            _controllerAttemptTimeout,
-            context.CancellationToken);
-        var deleted = response.Results.Where(r => r.ErrorCode == ErrorCode.None).Select(r => r.Name).ToList();
-        await WaitUntilAppliedAsync(image => !deleted.Any(image.Topics.ContainsKey), context.CancellationToken);
-        return response;
-    }
-
-    /// <summary>Waits (bounded) until this node has taken on an image with the change; the change is committed either way.</summary>
-    private async Task WaitUntilAppliedAsync(Func<ClusterImage, bool> done, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_applyTimeout);
-        try
-        {
-            while (true)
-            {
-                var next = replicas.NextApplied;
-                if (done(replicas.Applied))
-                {
-                    return;
-                }
-                await next.WaitAsync(timeout.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Committed but slow to arrive here: the client's next metadata request may still miss it, and retries.
-        }
-    }
+    public override Task<DeleteTopicsResponse> DeleteTopics(DeleteTopicsRequest request, ServerCallContext context) =>
+        topics.DeleteAsync(request, context.CancellationToken);
 
     public override async Task<InitProducerIdResponse> InitProducerId(InitProducerIdRequest request, ServerCallContext context)
     {

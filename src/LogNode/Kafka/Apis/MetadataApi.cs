@@ -10,7 +10,7 @@ namespace LogCluster.LogNode.Kafka.Apis;
 /// id, partitions, leaders, leader epochs, replicas, ISR and offline replicas. Topics are never created on a
 /// Metadata request here (auto-creation is not built yet): an unknown one is UNKNOWN_TOPIC_OR_PARTITION.
 /// </summary>
-internal sealed class MetadataApi(IMetadataQuorum quorum) : IKafkaApi
+internal sealed class MetadataApi(IMetadataQuorum quorum, KafkaClusterId clusterId) : IKafkaApi
 {
     public short ApiKey => MetadataRequest.ApiKey;
 
@@ -27,6 +27,7 @@ internal sealed class MetadataApi(IMetadataQuorum quorum) : IKafkaApi
         var image = quorum.Image;
         var response = new MetadataResponse
         {
+            ClusterId = clusterId.Value,
             ControllerId = quorum.ControllerId ?? -1,
             Brokers = [.. image.LiveNodes.Where(n => n.KafkaHost.Length > 0).OrderBy(n => n.NodeId)
                 .Select(n => new MetadataResponse.MetadataResponseBroker { NodeId = n.NodeId, Host = n.KafkaHost, Port = n.KafkaPort })],
