@@ -57,6 +57,12 @@ public sealed class NodeOptions
     /// <summary>How often a Kafka client's consumer-protocol member is told to heartbeat: Kafka's group.consumer.heartbeat.interval.ms.</summary>
     public int GroupConsumerHeartbeatIntervalMs { get; set; } = 5_000;
 
+    /// <summary>
+    /// How long a new classic group waits for more members before its first rebalance completes: Kafka's
+    /// group.initial.rebalance.delay.ms (bounded by the members' rebalance timeout).
+    /// </summary>
+    public int GroupInitialRebalanceDelayMs { get; set; } = 3_000;
+
     /// <summary>Folder holding the topics' partitions and metadata.</summary>
     public string DataDir { get; set; } = "data";
 
@@ -150,6 +156,7 @@ public sealed class NodeOptions
         ["--kafka-idle-timeout-ms"] = "Node:KafkaIdleTimeoutMs",
         ["--group-consumer-session-timeout-ms"] = "Node:GroupConsumerSessionTimeoutMs",
         ["--group-consumer-heartbeat-interval-ms"] = "Node:GroupConsumerHeartbeatIntervalMs",
+        ["--group-initial-rebalance-delay-ms"] = "Node:GroupInitialRebalanceDelayMs",
         ["--external-advertised-host"] = "Node:ExternalAdvertisedHost",
         ["--external-advertised-port"] = "Node:ExternalAdvertisedPort",
         ["--otlp-endpoint"] = "Node:OtlpEndpoint",

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using LogCluster.LogNode.Replication;
 using LogCluster.LogNode.Services;
 using LogCluster.Protocol.V1;
+using Microsoft.Extensions.Options;
 
 namespace LogCluster.LogNode.Groups;
 
@@ -12,7 +13,7 @@ namespace LogCluster.LogNode.Groups;
 /// the produce path with acks=all and read back into memory when leadership starts (<see cref="CommittedOffsets"/>).
 /// Any call for a group whose partition this node does not lead gets NOT_COORDINATOR.
 /// </summary>
-internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler produce, OffsetsTopic topic, TimeProvider time)
+internal sealed partial class GroupCoordinator(ReplicaManager replicas, ProduceHandler produce, OffsetsTopic topic, TimeProvider time, IOptions<NodeOptions> options)
 {
     private const int CommitTimeoutMs = 10_000;
     private readonly ConcurrentDictionary<int, CommittedOffsets> _offsets = new();
@@ -24,6 +25,10 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
         if (Coordinating(request.GroupId) is not { } epoch)
         {
             return new ConsumerGroupHeartbeatResponse { ErrorCode = ErrorCode.NotCoordinator, ErrorMessage = NotCoordinator(request.GroupId) };
+        }
+        if (request.MemberEpoch == 0 && ClassicHasMembers(request.GroupId, epoch))
+        {
+            return new ConsumerGroupHeartbeatResponse { ErrorCode = ErrorCode.InconsistentGroupProtocol, ErrorMessage = $"group '{request.GroupId}' has members on the classic group protocol: a group uses one protocol at a time" };
         }
         var group = Group(request.GroupId, epoch);
         lock (group)
@@ -39,7 +44,7 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
         {
             return new OffsetCommitResponse { ErrorCode = ErrorCode.NotCoordinator, ErrorMessage = NotCoordinator(request.GroupId) };
         }
-        if (Refusal(Group(request.GroupId, epoch), request) is { } refused)
+        if ((IsClassicCommit(request, epoch, out var classicRefusal) ? classicRefusal : Refusal(Group(request.GroupId, epoch), request)) is { } refused)
         {
             return refused;
         }
@@ -130,33 +135,38 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
     }
 
     /// <summary>
-    /// The groups this node coordinates now: those with members, and those with committed offsets in a partition
-    /// whose offsets it has loaded (every partition it has served a group call for since it became its leader).
+    /// The groups this node coordinates now, with their state and protocol type (classic or consumer): those with
+    /// members, and those with committed offsets in a partition whose offsets it has loaded (every partition it
+    /// has served a group call for since it became its leader), "Empty".
     /// </summary>
-    public List<(string GroupId, bool HasMembers)> ListGroups()
+    public List<(string GroupId, string State, string Type)> ListGroups()
     {
-        var groups = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, (string State, string Type)>(StringComparer.Ordinal);
         foreach (var (partition, offsets) in _offsets)
         {
             if (replicas.Find(OffsetsTopic.Name, partition) is { IsLeader: true, Info: { } info } && info.LeaderEpoch == offsets.LeaderEpoch)
             {
                 foreach (var groupId in offsets.GroupIds())
                 {
-                    groups[groupId] = false;
+                    groups[groupId] = ("Empty", "consumer");
                 }
             }
         }
         foreach (var (groupId, group) in _groups)
         {
-            if (Coordinating(groupId) == group.OffsetsLeaderEpoch)
+            lock (group)
             {
-                lock (group)
+                if (Coordinating(groupId) == group.OffsetsLeaderEpoch && group.HasMembers)
                 {
-                    groups[groupId] = group.HasMembers || groups.ContainsKey(groupId) && groups[groupId];
+                    groups[groupId] = ("Stable", "consumer");
                 }
             }
         }
-        return [.. groups.Select(g => (g.Key, g.Value))];
+        foreach (var (groupId, state) in ClassicGroupStates())
+        {
+            groups[groupId] = (state, "classic");
+        }
+        return [.. groups.Select(g => (g.Key, g.Value.State, g.Value.Type))];
     }
 
     /// <summary>Removes members whose sessions expired, in every group this node coordinates.</summary>
@@ -169,6 +179,7 @@ internal sealed class GroupCoordinator(ReplicaManager replicas, ProduceHandler p
                 group.ExpireSilent(PartitionCount);
             }
         }
+        TickClassicGroups();
     }
 
     /// <summary>The leader epoch of the group's __consumer_offsets partition when this node leads it; null otherwise.</summary>

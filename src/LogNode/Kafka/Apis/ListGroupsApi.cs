@@ -6,13 +6,12 @@ namespace LogCluster.LogNode.Kafka.Apis;
 
 /// <summary>
 /// ListGroups (key 16), versions 0-5: the groups this node coordinates (<see cref="GroupCoordinator.ListGroups"/>);
-/// admin clients ask every node. Every group here is a consumer-protocol group (KIP-848), "Stable" with members
-/// and "Empty" with only committed offsets; the state and type filters apply (case-insensitive, as Kafka's).
+/// admin clients ask every node. A group's type is "classic" or "consumer" (KIP-848) and its state Kafka's name for
+/// it ("Empty" with only committed offsets); the state and type filters apply (case-insensitive, as Kafka's).
 /// </summary>
 internal sealed class ListGroupsApi(GroupCoordinator coordinator) : IKafkaApi
 {
     private const string ProtocolType = "consumer";
-    private const string GroupType = "consumer";
 
     public short ApiKey => ListGroupsRequest.ApiKey;
 
@@ -27,7 +26,7 @@ internal sealed class ListGroupsApi(GroupCoordinator coordinator) : IKafkaApi
         var reader = request.BodyReader();
         var kafka = ListGroupsRequest.Read(ref reader, request.Version);
         var groups = coordinator.ListGroups()
-            .Select(g => new ListGroupsResponse.ListedGroup { GroupId = g.GroupId, ProtocolType = ProtocolType, GroupState = g.HasMembers ? "Stable" : "Empty", GroupType = GroupType })
+            .Select(g => new ListGroupsResponse.ListedGroup { GroupId = g.GroupId, ProtocolType = ProtocolType, GroupState = g.State, GroupType = g.Type })
             .Where(g => kafka.StatesFilter.Count == 0 || kafka.StatesFilter.Contains(g.GroupState, StringComparer.OrdinalIgnoreCase))
             .Where(g => kafka.TypesFilter.Count == 0 || kafka.TypesFilter.Contains(g.GroupType, StringComparer.OrdinalIgnoreCase))
             .OrderBy(g => g.GroupId, StringComparer.Ordinal);
