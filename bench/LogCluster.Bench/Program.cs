@@ -26,4 +26,6 @@ var fault = new Option<LeaderFault>("--fault") { Description = "Kill (SIGKILL of
 var grace = new Option<int?>("--dead-node-grace-ms") { Description = "The nodes' setting (default: theirs); above the session timeout only the session timeout fences" };
 var failover = new Command("failover", "Leader failover on a local 3-node cluster, step by step from the nodes' logs and metadata") { rounds, fault, grace };
 failover.SetAction(parse => FailoverCommand.RunAsync(parse.GetValue(rounds), parse.GetValue(fault), parse.GetValue(grace)));
-return await new RootCommand("LogCluster benchmarks") { compare, producer, replication, consumer, failover }.Parse(args).InvokeAsync();
+var confluent = new Command("confluent", "Our producer SDK against Confluent.Kafka's into the same 3-node cluster (RF=3, acks=all, idempotent), same run") { repeats, warmup, measure };
+confluent.SetAction(parse => ConfluentPeerCommand.RunAsync(parse.GetValue(repeats), TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(measure))));
+return await new RootCommand("LogCluster benchmarks") { compare, producer, replication, consumer, failover, confluent }.Parse(args).InvokeAsync();

@@ -22,13 +22,16 @@ public sealed class ComposeDeploymentTests
     [DockerFact]
     public async Task Compose_ThreeNodes_ServeClientsOnLoopbackAndKeepTakingAcksAllWithTheControllerStopped()
     {
-        var ports = Enumerable.Range(0, 4).Select(_ => LoopbackPorts.Free()).ToArray();
+        var ports = Enumerable.Range(0, 7).Select(_ => LoopbackPorts.Free()).ToArray();
         var project = new ComposeProject($"logcluster-test-{Environment.ProcessId}", new()
         {
             ["LOGNODE1_PORT"] = $"{ports[0]}",
             ["LOGNODE2_PORT"] = $"{ports[1]}",
             ["LOGNODE3_PORT"] = $"{ports[2]}",
             ["PROMETHEUS_PORT"] = $"{ports[3]}",
+            ["LOGNODE1_KAFKA_PORT"] = $"{ports[4]}",
+            ["LOGNODE2_KAFKA_PORT"] = $"{ports[5]}",
+            ["LOGNODE3_KAFKA_PORT"] = $"{ports[6]}",
         });
         await project.RunAsync(TimeSpan.FromMinutes(1), "config", "-q");
         await project.RunAsync(_buildTimeout, "build");
@@ -41,6 +44,7 @@ public sealed class ComposeDeploymentTests
 
             var first = await ProduceAsync(bootstrap, "before", 1_000);
             await AssertPrometheusScrapesEveryNodeAsync(ports[3], first);
+            await AssertKafkaClientsProduceAndConsumeAsync(string.Join(',', ports[4..].Select(p => $"127.0.0.1:{p}")));
             // The controller, the hardest node to lose: the others elect a new one while every node's heartbeats
             // still go to the stopped one, whose name Docker's DNS now takes 20 s to give up on.
             var controller = await ControllerAsync(ports[0]);
@@ -61,6 +65,36 @@ public sealed class ComposeDeploymentTests
         {
             await project.RunAsync(TimeSpan.FromMinutes(2), "down", "-v");
         }
+    }
+
+    /// <summary>
+    /// Kafka clients on this machine reach every node through its published Kafka listener, which Metadata
+    /// advertises there: Confluent.Kafka creates a topic, produces idempotently with acks=all, and reads it back.
+    /// </summary>
+    private static async Task AssertKafkaClientsProduceAndConsumeAsync(string kafkaBootstrap)
+    {
+        const string KafkaTopic = "through-kafka";
+        const int Records = 500;
+        using (var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = kafkaBootstrap }).Build())
+        {
+            await admin.CreateTopicsAsync([new Confluent.Kafka.Admin.TopicSpecification { Name = KafkaTopic, NumPartitions = 3, ReplicationFactor = 3 }]).WaitAsync(_readyTimeout);
+        }
+        using (var producer = new Confluent.Kafka.ProducerBuilder<Confluent.Kafka.Null, string>(new Confluent.Kafka.ProducerConfig { BootstrapServers = kafkaBootstrap, EnableIdempotence = true }).Build())
+        {
+            await Task.WhenAll(Enumerable.Range(0, Records).Select(i => producer.ProduceAsync(KafkaTopic, new Confluent.Kafka.Message<Confluent.Kafka.Null, string> { Value = $"{i}" }))).WaitAsync(_readyTimeout);
+        }
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<Confluent.Kafka.Ignore, string>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = kafkaBootstrap, GroupId = "compose-check" }).Build();
+        consumer.Assign(Enumerable.Range(0, 3).Select(p => new Confluent.Kafka.TopicPartitionOffset(KafkaTopic, p, Confluent.Kafka.Offset.Beginning)));
+        var read = new HashSet<string>();
+        var deadline = DateTime.UtcNow + _readyTimeout;
+        while (read.Count < Records && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is { IsPartitionEOF: false } result)
+            {
+                read.Add(result.Message.Value);
+            }
+        }
+        Assert.Equal(Records, read.Count);
     }
 
     private static async Task WaitForHealthyAsync(ComposeProject project, params string[] services)
