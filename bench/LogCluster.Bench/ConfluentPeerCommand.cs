@@ -12,19 +12,23 @@ namespace LogCluster.Bench;
 
 /// <summary>
 /// Our producer SDK (gRPC) against Confluent.Kafka's producer (librdkafka, the node's Kafka listener) into the same
-/// local 3-node cluster in the same run: an RF=3 topic with min.insync.replicas=2, both idempotent with acks=all,
-/// linger 5 ms and 16 KiB batches (Kafka's producer defaults; librdkafka's own batch.size default is 1 MB).
-/// Async records/s for 100 B and 1 KiB records, and one thread's sync send latency.
+/// local 3-node cluster in the same run: an RF=3 topic with min.insync.replicas=2, both idempotent with acks=all and
+/// the same linger and batch size in each scenario: Kafka's producer defaults (linger 5 ms, 16 KiB batches) and
+/// librdkafka's batch size (1 MB). Async records/s for 100 B and 1 KiB records, and one thread's sync send latency
+/// with linger 5 ms and 0.
 /// </summary>
 internal static class ConfluentPeerCommand
 {
     private const int Partitions = 4;
 
-    private static readonly (string Name, int RecordBytes, bool Sync)[] _cases =
+    private static readonly (string Name, int RecordBytes, bool Sync, int BatchSize, int LingerMs)[] _cases =
     [
-        ("async 100 B records", 100, false),
-        ("async 1 KiB records", 1024, false),
-        ("sync 100 B records, 1 thread", 100, true),
+        ("async 100 B records, 16 KiB batches, linger 5 ms", 100, false, 16_384, 5),
+        ("async 1 KiB records, 16 KiB batches, linger 5 ms", 1024, false, 16_384, 5),
+        ("async 100 B records, 1 MB batches, linger 5 ms", 100, false, 1_000_000, 5),
+        ("async 1 KiB records, 1 MB batches, linger 5 ms", 1024, false, 1_000_000, 5),
+        ("sync 100 B records, 1 thread, linger 5 ms", 100, true, 16_384, 5),
+        ("sync 100 B records, 1 thread, linger 0", 100, true, 16_384, 0),
     ];
 
     public static async Task<int> RunAsync(int repeats, TimeSpan warmup, TimeSpan measure)
@@ -38,11 +42,11 @@ internal static class ConfluentPeerCommand
             await using (var cluster = await LocalCluster.StartAsync(3, data, _ => NodeHost.Loopback, id => ["--kafka-listen", $"127.0.0.1:{kafkaPorts[id - 1]}"]))
             {
                 var kafkaBootstrap = string.Join(',', kafkaPorts.Select(p => $"127.0.0.1:{p}"));
-                foreach (var (name, bytes, sync) in _cases)
+                foreach (var (name, bytes, sync, batchSize, lingerMs) in _cases)
                 {
-                    var scenario = new ProducerScenario(name, bytes, sync ? 1 : 0, Idempotent: true);
+                    var scenario = new ProducerScenario(name, bytes, sync ? 1 : 0, Idempotent: true, batchSize, lingerMs);
                     var ourResult = await ProducerLoad.RunAsync(cluster.Nodes[0].Port, await CreateTopicAsync(cluster.Nodes[0].Address), scenario, warmup, measure);
-                    var theirResult = await RunConfluentAsync(kafkaBootstrap, await CreateTopicAsync(cluster.Nodes[0].Address), bytes, sync, warmup, measure);
+                    var theirResult = await RunConfluentAsync(kafkaBootstrap, await CreateTopicAsync(cluster.Nodes[0].Address), scenario, warmup, measure);
                     Console.Error.WriteLine($"repeat {repeat + 1} {name}: ours {Describe(ourResult, sync)}, Confluent.Kafka {Describe(theirResult, sync)}");
                     ours[name].Add(ourResult);
                     theirs[name].Add(theirResult);
@@ -52,7 +56,7 @@ internal static class ConfluentPeerCommand
         }
         Console.WriteLine("| scenario (RF=3, acks=all, idempotent, 3 local node processes) | LogCluster SDK | Confluent.Kafka | ratio (ours / theirs) |");
         Console.WriteLine("|---|---|---|---|");
-        foreach (var (name, _, sync) in _cases)
+        foreach (var (name, _, sync, _, _) in _cases)
         {
             if (sync)
             {
@@ -75,15 +79,16 @@ internal static class ConfluentPeerCommand
         sync ? $"p50 {result.P50Micros:N0} us" : $"{result.RecordsPerSecond:N0} rec/s";
 
     /// <summary>Confluent.Kafka's producer with the same record, acks, idempotence, linger and batch size as ours.</summary>
-    private static async Task<RunResult> RunConfluentAsync(string bootstrap, string topic, int recordBytes, bool sync, TimeSpan warmup, TimeSpan measure)
+    private static async Task<RunResult> RunConfluentAsync(string bootstrap, string topic, ProducerScenario scenario, TimeSpan warmup, TimeSpan measure)
     {
+        var (recordBytes, sync) = (scenario.RecordBytes, scenario.IsSync);
         var config = new ProducerConfig
         {
             BootstrapServers = bootstrap,
             EnableIdempotence = true,
             Acks = Confluent.Kafka.Acks.All,
-            LingerMs = 5,
-            BatchSize = 16_384,
+            LingerMs = scenario.LingerMs,
+            BatchSize = scenario.BatchSize,
             ClientId = "bench",
         };
         using var producer = new ProducerBuilder<Null, byte[]>(config).Build();

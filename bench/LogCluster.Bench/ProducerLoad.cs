@@ -9,7 +9,7 @@ namespace LogCluster.Bench;
 /// scenarios use acks=1, which leaves idempotence off; idempotent ones use the defaults (acks=all, idempotence on),
 /// which on one node cost the same wait for the ack, so the difference is the idempotent producer's own.
 /// </summary>
-internal sealed record ProducerScenario(string Name, int RecordBytes, int SyncThreads, bool Idempotent = false)
+internal sealed record ProducerScenario(string Name, int RecordBytes, int SyncThreads, bool Idempotent = false, int BatchSize = 16_384, int LingerMs = 5)
 {
     public bool IsSync => SyncThreads > 0;
 
@@ -29,7 +29,14 @@ internal static class ProducerLoad
     /// <summary>Sends for warm-up + measure; counts records acknowledged inside the measured window.</summary>
     public static async Task<RunResult> RunAsync(int port, string topic, ProducerScenario scenario, TimeSpan warmup, TimeSpan measure)
     {
-        var config = new ProducerConfig { BootstrapServers = $"127.0.0.1:{port}", Acks = scenario.Idempotent ? Acks.All : Acks.Leader, ClientId = "bench" };
+        var config = new ProducerConfig
+        {
+            BootstrapServers = $"127.0.0.1:{port}",
+            Acks = scenario.Idempotent ? Acks.All : Acks.Leader,
+            ClientId = "bench",
+            BatchSize = scenario.BatchSize,
+            Linger = TimeSpan.FromMilliseconds(scenario.LingerMs),
+        };
         await using var producer = new ProducerBuilder<byte[], byte[]>(config).Build();
         var value = new byte[scenario.RecordBytes];
         Random.Shared.NextBytes(value);
