@@ -43,10 +43,10 @@ internal sealed class ClusterRig : IAsyncDisposable
     });
 
     /// <summary>On loopback, every node with a Kafka listener on a port of its own (<see cref="KafkaPorts"/>).</summary>
-    public static Task<ClusterRig> StartWithKafkaAsync() => StartOnLoopbackAsync(async data =>
+    public static Task<ClusterRig> StartWithKafkaAsync(params string[] nodeArgs) => StartOnLoopbackAsync(async data =>
     {
         var ports = Enumerable.Range(1, Nodes).ToDictionary(id => id, _ => LoopbackPorts.Free());
-        var cluster = await LocalCluster.StartAsync(Nodes, data.Path, _ => NodeHost.Loopback, id => ["--kafka-listen", $"127.0.0.1:{ports[id]}"]);
+        var cluster = await LocalCluster.StartAsync(Nodes, data.Path, _ => NodeHost.Loopback, id => ["--kafka-listen", $"127.0.0.1:{ports[id]}", .. nodeArgs]);
         return new ClusterRig(data, cluster) { KafkaPorts = ports };
     });
 

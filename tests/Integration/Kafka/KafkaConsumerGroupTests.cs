@@ -57,6 +57,53 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(GroupProtocol.Consumer)]
+    [InlineData(GroupProtocol.Classic)]
+    public async Task AMemberKilled_ItsPartitionsMoveToTheOthers_AndNothingCommittedIsSkipped(GroupProtocol protocol)
+    {
+        var topic = $"{protocol}-killed".ToLowerInvariant();
+        var group = $"{protocol}-killed-group".ToLowerInvariant();
+        // Sessions of 6 s (the classic members ask for it; consumer-protocol members get the node's), so a killed
+        // member's partitions move within the test's patience.
+        await using var rig = await ClusterRig.StartWithKafkaAsync("--group-consumer-session-timeout-ms", "6000", "--group-consumer-heartbeat-interval-ms", "500", "--group-initial-rebalance-delay-ms", "500");
+        await rig.CreateTopicAsync(topic, Partitions, replicationFactor: 3);
+        await ProduceAsync(rig, topic, 0, 3_000);
+        var members = Enumerable.Range(1, 3).Select(i => MemberProcess.Start(rig.KafkaBootstrap, group, topic, protocol, $"member-{i}")).ToList();
+        try
+        {
+            await UntilAsync(() => members.All(m => m.Assigned.Count == 2) && members.SelectMany(m => m.Values).Distinct().Count() >= 3_000, members, "each member process holds 2 partitions and all 3,000 records are read");
+
+            var killed = members[0];
+            killed.Kill();
+            await ProduceAsync(rig, topic, 3_000, 3_000);
+            var survivors = members.Skip(1).ToList();
+            await UntilAsync(() => survivors.Sum(m => m.Assigned.Count) == Partitions && members.SelectMany(m => m.Values).Distinct().Count() >= 6_000, members, "the two survivors hold all 6 partitions and every record is read");
+
+            var read = members.SelectMany(m => m.Values).ToList();
+            Assert.Equal(Enumerable.Range(0, 6_000).Select(i => $"{i}").Order(), read.Distinct().Order());
+            output.WriteLine($"{protocol}: {killed.Name} killed holding [{string.Join(",", killed.Assigned.Keys)}]; survivors took them over; {read.Count - 6_000} records read twice (read by the killed member after its last commit)");
+        }
+        finally
+        {
+            members.ForEach(m => m.Kill());
+        }
+    }
+
+    private async Task UntilAsync(Func<bool> condition, List<MemberProcess> members, string what)
+    {
+        var deadline = DateTime.UtcNow + _timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not within {_timeout.TotalSeconds} s: {what}; {string.Join("; ", members.Select(m => $"{m.Name} holds [{string.Join(",", m.Assigned.Keys)}], read {m.Values.Count}, stderr: {m.Errors}"))}");
+            }
+            await Task.Delay(50);
+        }
+        output.WriteLine(what);
+    }
+
     [Fact]
     public async Task OurConsumerAndAConfluentConsumer_ShareOneGroup_EachHoldingHalfThePartitions()
     {
@@ -192,6 +239,84 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
                         Errors.Enqueue($"commit: {e.Error}");
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>A group member in a process of its own (tests/KafkaMember), so that it can be SIGKILLed: no goodbye, no last commit.</summary>
+    private sealed class MemberProcess
+    {
+        private readonly System.Diagnostics.Process _process;
+        private readonly System.Text.StringBuilder _errors = new();
+
+        private MemberProcess(System.Diagnostics.Process process, string name)
+        {
+            (_process, Name) = (process, name);
+        }
+
+        public string Name { get; }
+
+        public ConcurrentDictionary<int, byte> Assigned { get; } = new();
+
+        public ConcurrentQueue<string> Values { get; } = new();
+
+        public string Errors
+        {
+            get
+            {
+                lock (_errors)
+                {
+                    return _errors.ToString();
+                }
+            }
+        }
+
+        public static MemberProcess Start(string bootstrap, string group, string topic, GroupProtocol protocol, string name)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "LogCluster.Tests.KafkaMember.dll"), bootstrap, group, topic, protocol == GroupProtocol.Consumer ? "consumer" : "classic" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("the member process did not start");
+            var member = new MemberProcess(process, name);
+            process.OutputDataReceived += (_, line) => member.Take(line.Data);
+            process.ErrorDataReceived += (_, line) =>
+            {
+                lock (member._errors)
+                {
+                    member._errors.AppendLine(line.Data);
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return member;
+        }
+
+        /// <summary>SIGKILL: the member vanishes without leaving the group or committing.</summary>
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+
+        private void Take(string? line)
+        {
+            var parts = line?.Split(' ') ?? [];
+            switch (parts)
+            {
+                case ["assigned", var list]:
+                    list.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList().ForEach(p => Assigned[int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)] = 0);
+                    break;
+                case ["revoked", var list]:
+                    list.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList().ForEach(p => Assigned.TryRemove(int.Parse(p, System.Globalization.CultureInfo.InvariantCulture), out _));
+                    break;
+                case ["read", _, _, var value]:
+                    Values.Enqueue(value);
+                    break;
             }
         }
     }
