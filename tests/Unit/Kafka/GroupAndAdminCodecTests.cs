@@ -132,6 +132,92 @@ public sealed class GroupAndAdminCodecTests
         Assert.Equal("00000000" + "0000" + "00" + "00" + "00000000" + "00000000" + "01" + "01" + "00" + "00", Convert.ToHexString(some), ignoreCase: true);
     }
 
+    public static TheoryData<short> JoinGroupVersions() => KafkaCodec.Versions(JoinGroupRequest.LowestVersion, JoinGroupRequest.HighestVersion);
+
+    [Theory]
+    [MemberData(nameof(JoinGroupVersions))]
+    public void JoinGroup_EveryVersionServed_RoundTrips(short version)
+    {
+        var request = new JoinGroupRequest
+        {
+            GroupId = "g",
+            SessionTimeoutMs = 6000,
+            RebalanceTimeoutMs = version >= 1 ? 30_000 : -1,
+            MemberId = "m",
+            GroupInstanceId = version >= 5 ? "static" : null,
+            ProtocolType = "consumer",
+            Protocols = [new() { Name = "cooperative-sticky", Metadata = new byte[] { 0, 3, 1 } }, new() { Name = "range", Metadata = new byte[] { 9 } }],
+            Reason = version >= 8 ? "rejoin" : null,
+        };
+        var response = new JoinGroupResponse
+        {
+            GenerationId = 4,
+            ProtocolType = version >= 7 ? "consumer" : null,
+            ProtocolName = "range",
+            Leader = "m",
+            MemberId = "m",
+            Members = [new() { MemberId = "m", GroupInstanceId = version >= 5 ? "static" : null, Metadata = new byte[] { 9 } }],
+        };
+
+        var read = KafkaCodec.RoundTrip(request, version, JoinGroupRequest.Read);
+        var answered = KafkaCodec.RoundTrip(response, version, JoinGroupResponse.Read);
+
+        Assert.Equal(["cooperative-sticky", "range"], read.Protocols.Select(p => p.Name));
+        Assert.Equal([0, 3, 1], read.Protocols[0].Metadata.ToArray());
+        Assert.Equal((4, "range", "m"), (answered.GenerationId, answered.ProtocolName, answered.Leader));
+        Assert.Equal([9], answered.Members.Single().Metadata.ToArray());
+    }
+
+    public static TheoryData<short> SyncGroupVersions() => KafkaCodec.Versions(SyncGroupRequest.LowestVersion, SyncGroupRequest.HighestVersion);
+
+    [Theory]
+    [MemberData(nameof(SyncGroupVersions))]
+    public void SyncGroup_EveryVersionServed_RoundTrips(short version)
+    {
+        var request = new SyncGroupRequest
+        {
+            GroupId = "g",
+            GenerationId = 4,
+            MemberId = "m",
+            ProtocolType = version >= 5 ? "consumer" : null,
+            ProtocolName = version >= 5 ? "range" : null,
+            Assignments = [new() { MemberId = "m", Assignment = new byte[] { 1, 2 } }, new() { MemberId = "n", Assignment = new byte[] { 3 } }],
+        };
+        var response = new SyncGroupResponse { ProtocolType = version >= 5 ? "consumer" : null, ProtocolName = version >= 5 ? "range" : null, Assignment = new byte[] { 1, 2 } };
+
+        var read = KafkaCodec.RoundTrip(request, version, SyncGroupRequest.Read);
+        var answered = KafkaCodec.RoundTrip(response, version, SyncGroupResponse.Read);
+
+        Assert.Equal(["m", "n"], read.Assignments.Select(a => a.MemberId));
+        Assert.Equal([1, 2], answered.Assignment.ToArray());
+    }
+
+    public static TheoryData<short> HeartbeatAndLeaveVersions() => KafkaCodec.Versions(0, 5);
+
+    [Theory]
+    [MemberData(nameof(HeartbeatAndLeaveVersions))]
+    public void HeartbeatAndLeaveGroup_EveryVersionServed_RoundTrip(short version)
+    {
+        if (version <= HeartbeatRequest.HighestVersion)
+        {
+            var heartbeat = KafkaCodec.RoundTrip(new HeartbeatRequest { GroupId = "g", GenerationId = 4, MemberId = "m", GroupInstanceId = version >= 3 ? "static" : null }, version, HeartbeatRequest.Read);
+            Assert.Equal((4, "m"), (heartbeat.GenerationId, heartbeat.MemberId));
+            Assert.Equal(27, KafkaCodec.RoundTrip(new HeartbeatResponse { ErrorCode = 27 }, version, HeartbeatResponse.Read).ErrorCode);
+        }
+        var batched = version >= 3;
+        var leave = batched
+            ? new LeaveGroupRequest { GroupId = "g", Members = [new() { MemberId = "m", Reason = version >= 5 ? "bye" : null }, new() { MemberId = "n" }] }
+            : new LeaveGroupRequest { GroupId = "g", MemberId = "m" };
+        var left = new LeaveGroupResponse { Members = batched ? [new() { MemberId = "m", ErrorCode = 0 }, new() { MemberId = "n", ErrorCode = 25 }] : [] };
+
+        var read = KafkaCodec.RoundTrip(leave, version, LeaveGroupRequest.Read);
+        var answered = KafkaCodec.RoundTrip(left, version, LeaveGroupResponse.Read);
+
+        Assert.Equal(batched ? ["m", "n"] : [], read.Members.Select(m => m.MemberId));
+        Assert.Equal(batched ? string.Empty : "m", read.MemberId);
+        Assert.Equal(batched ? 2 : 0, answered.Members.Count);
+    }
+
     public static TheoryData<short> CreateTopicsVersions() => KafkaCodec.Versions(CreateTopicsRequest.LowestVersion, CreateTopicsRequest.HighestVersion);
 
     [Theory]
