@@ -31,7 +31,9 @@ using var consumer = new ConsumerBuilder<Ignore, string>(config)
     .SetPartitionsLostHandler((_, partitions) => output.WriteLine($"revoked {string.Join(',', partitions.Select(p => p.Partition.Value))}"))
     .Build();
 consumer.Subscribe(topic);
-while (true)
+// The test keeps standard input open; when it closes (the test host is gone), so does this member.
+var parentGone = Task.Run(() => Console.In.ReadToEnd());
+while (!parentGone.IsCompleted)
 {
     if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } result)
     {
@@ -46,3 +48,5 @@ while (true)
         }
     }
 }
+consumer.Close();
+return 0;

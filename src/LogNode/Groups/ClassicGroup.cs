@@ -23,6 +23,9 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
     private long _rebalanceDeadline;
     private long _joinNotBefore;
 
+    /// <summary>When members that have not sent their SyncGroup for the completing generation are removed.</summary>
+    private long _syncDeadline;
+
     private enum GroupState
     {
         Empty,
@@ -48,6 +51,9 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
         public TaskCompletionSource<JoinResult>? PendingJoin { get; set; }
 
         public TaskCompletionSource<SyncResult>? PendingSync { get; set; }
+
+        /// <summary>Sent its SyncGroup for the generation being completed (waiting for the leader's, or answered).</summary>
+        public bool Synced { get; set; }
     }
 
     /// <summary>The leader epoch of the __consumer_offsets partition when this state was created: a later leadership starts afresh.</summary>
@@ -67,7 +73,13 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
     /// <summary>The state by Kafka's names (ListGroups, DescribeGroups).</summary>
     public string StateName => _state.ToString();
 
+    /// <summary>The members' protocol type ("consumer" for consumers, "connect" for Kafka Connect workers...).</summary>
+    public string? ProtocolType => _protocolType;
+
     public bool IsMember(string memberId) => _members.ContainsKey(memberId);
+
+    /// <summary>No member and no member id handed out that a join may still use: nothing to keep in memory.</summary>
+    public bool IsIdle => _members.Count == 0 && _pendingIds.Count == 0;
 
     /// <summary>
     /// A JoinGroup. The task completes when the rebalance it joins does (or at once with an error); a member id
@@ -76,6 +88,10 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
     public Task<JoinResult> Join(JoinRequest request, bool requireKnownMemberId)
     {
         var now = time.GetTimestamp();
+        if (request.ProtocolType.Length == 0 || request.Protocols.Count == 0)
+        {
+            return Failed(ErrorCode.InconsistentGroupProtocol, request.MemberId, "a member must name its protocol type and offer at least one protocol (assignor)");
+        }
         if (_members.Count > 0 && (request.ProtocolType != _protocolType || !request.Protocols.Any(p => _members.Values.All(m => m.Protocols.Any(q => q.Name == p.Name)))))
         {
             return Failed(ErrorCode.InconsistentGroupProtocol, request.MemberId, $"protocol type '{request.ProtocolType}' or protocols [{string.Join(",", request.Protocols.Select(p => p.Name))}] do not match the group's members");
@@ -106,9 +122,10 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
         _protocolType = request.ProtocolType;
         member.PendingJoin?.TrySetResult(Error(ErrorCode.UnknownMemberId, memberId, "superseded by a newer join of the same member"));
         var join = member.PendingJoin = new TaskCompletionSource<JoinResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (_state == GroupState.Stable && !changed && memberId != _leaderId)
+        if (_state is GroupState.Stable or GroupState.CompletingRebalance && !changed && memberId != _leaderId)
         {
-            // A follower rejoining with nothing changed: the current generation stands (Kafka answers it at once).
+            // A follower rejoining with nothing changed (its answer was lost, say): the current generation stands,
+            // as Kafka answers it at once.
             member.PendingJoin = null;
             join.TrySetResult(Result(member, now));
             return join.Task;
@@ -139,9 +156,15 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
         }
         member.PendingSync?.TrySetResult(new SyncResult(ErrorCode.RebalanceInProgress, null, null, []));
         var sync = member.PendingSync = new TaskCompletionSource<SyncResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        member.Synced = true;
         if (memberId == _leaderId)
         {
-            var given = assignments.ToDictionary(a => a.MemberId, a => a.Assignment, StringComparer.Ordinal);
+            // A member named twice gets the last of its assignments (a leader's bug must not fail the others' sync).
+            var given = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var (id, assignment) in assignments)
+            {
+                given[id] = assignment;
+            }
             foreach (var each in _members.Values)
             {
                 each.Assignment = given.GetValueOrDefault(each.Id, []);
@@ -193,19 +216,40 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
         {
             _pendingIds.Remove(stale);
         }
+        // A member waiting in a join or a sync is alive: its request is its heartbeat.
         var expired = _members.Values
-            .Where(m => m.PendingJoin is null && time.GetElapsedTime(m.LastHeard, now) > m.SessionTimeout)
+            .Where(m => m.PendingJoin is null && m.PendingSync is null && time.GetElapsedTime(m.LastHeard, now) > m.SessionTimeout)
             .Select(m => m.Id)
             .ToList();
         if (_state == GroupState.PreparingRebalance && now >= _rebalanceDeadline)
         {
             expired.AddRange(_members.Values.Where(m => m.PendingJoin is null).Select(m => m.Id));
         }
+        if (_state == GroupState.CompletingRebalance && now >= _syncDeadline)
+        {
+            // Kafka's pending-sync timeout: whoever did not sync within the rebalance timeout (the leader above all,
+            // whose assignment everyone waits for) is removed, and the rest rebalance without it.
+            expired.AddRange(_members.Values.Where(m => !m.Synced).Select(m => m.Id));
+        }
         if (expired.Count > 0)
         {
             Remove(expired.Distinct().ToList(), now);
         }
         TryCompleteJoin(now);
+    }
+
+    /// <summary>
+    /// This node stopped coordinating the group (its __consumer_offsets partition moved): every join and sync still
+    /// waiting is answered NOT_COORDINATOR at once, so the members find the new coordinator and no connection waits.
+    /// </summary>
+    public void Abandon()
+    {
+        foreach (var member in _members.Values)
+        {
+            member.PendingJoin?.TrySetResult(Error(ErrorCode.NotCoordinator, member.Id, "this node no longer coordinates the group: find the coordinator again"));
+            member.PendingSync?.TrySetResult(new SyncResult(ErrorCode.NotCoordinator, null, null, []));
+            (member.PendingJoin, member.PendingSync) = (null, null);
+        }
     }
 
     private void Remove(IReadOnlyList<string> memberIds, long now)
@@ -264,8 +308,10 @@ internal sealed class ClassicGroup(int offsetsLeaderEpoch, TimeProvider time, Ti
             _leaderId = _members.Keys.First();
         }
         _state = GroupState.CompletingRebalance;
+        _syncDeadline = now + (long)(_members.Values.Max(m => m.RebalanceTimeout).TotalSeconds * time.TimestampFrequency);
         foreach (var member in _members.Values)
         {
+            member.Synced = false;
             member.Assignment = [];
             member.PendingJoin!.TrySetResult(Result(member, now));
             member.PendingJoin = null;

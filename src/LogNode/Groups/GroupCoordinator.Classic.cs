@@ -104,31 +104,41 @@ internal sealed partial class GroupCoordinator
     {
         foreach (var (groupId, group) in _classic)
         {
-            if (Coordinating(groupId) != group.OffsetsLeaderEpoch)
-            {
-                // Leadership moved: the members find the new coordinator and join there.
-                _classic.TryRemove(new KeyValuePair<string, ClassicGroup>(groupId, group));
-                continue;
-            }
             lock (group)
             {
-                group.Tick();
+                if (Coordinating(groupId) != group.OffsetsLeaderEpoch)
+                {
+                    // Leadership moved: the members find the new coordinator and join there.
+                    group.Abandon();
+                    _classic.TryRemove(new KeyValuePair<string, ClassicGroup>(groupId, group));
+                }
+                else if (!group.IsIdle)
+                {
+                    group.Tick();
+                }
+                else
+                {
+                    // Nothing to keep: an empty group's state is rebuilt by its next join (its offsets stay in the log).
+                    _classic.TryRemove(new KeyValuePair<string, ClassicGroup>(groupId, group));
+                }
             }
         }
     }
 
-    private IEnumerable<(string GroupId, string State)> ClassicGroupStates()
+    private List<(string GroupId, string State, string ProtocolType)> ClassicGroupStates()
     {
+        var states = new List<(string, string, string)>();
         foreach (var (groupId, group) in _classic)
         {
             lock (group)
             {
                 if (Coordinating(groupId) == group.OffsetsLeaderEpoch && group.HasMembers)
                 {
-                    yield return (groupId, group.StateName);
+                    states.Add((groupId, group.StateName, group.ProtocolType ?? string.Empty));
                 }
             }
         }
+        return states;
     }
 
     private bool ClassicHasMembers(string groupId, int epoch)
@@ -159,11 +169,25 @@ internal sealed partial class GroupCoordinator
     private ClassicGroup? ExistingClassic(string groupId) =>
         Coordinating(groupId) is { } epoch && _classic.TryGetValue(groupId, out var group) && group.OffsetsLeaderEpoch == epoch ? group : null;
 
-    private ClassicGroup Classic(string groupId, int epoch) =>
-        _classic.AddOrUpdate(
-            groupId,
-            _ => NewClassic(epoch),
-            (_, existing) => existing.OffsetsLeaderEpoch == epoch ? existing : NewClassic(epoch));
+    /// <summary>The group in this leadership, created if missing; one from an earlier leadership is abandoned and replaced.</summary>
+    private ClassicGroup Classic(string groupId, int epoch)
+    {
+        while (true)
+        {
+            var existing = _classic.GetOrAdd(groupId, _ => NewClassic(epoch));
+            if (existing.OffsetsLeaderEpoch == epoch)
+            {
+                return existing;
+            }
+            if (_classic.TryUpdate(groupId, NewClassic(epoch), existing))
+            {
+                lock (existing)
+                {
+                    existing.Abandon();
+                }
+            }
+        }
+    }
 
     private ClassicGroup NewClassic(int epoch) => new(epoch, time, TimeSpan.FromMilliseconds(options.Value.GroupInitialRebalanceDelayMs));
 }

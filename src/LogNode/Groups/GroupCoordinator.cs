@@ -135,20 +135,21 @@ internal sealed partial class GroupCoordinator(ReplicaManager replicas, ProduceH
     }
 
     /// <summary>
-    /// The groups this node coordinates now, with their state and protocol type (classic or consumer): those with
+    /// The groups this node coordinates now, with their state, type (classic or consumer) and protocol type: those with
     /// members, and those with committed offsets in a partition whose offsets it has loaded (every partition it
     /// has served a group call for since it became its leader), "Empty".
     /// </summary>
-    public List<(string GroupId, string State, string Type)> ListGroups()
+    public List<(string GroupId, string State, string Type, string ProtocolType)> ListGroups()
     {
-        var groups = new Dictionary<string, (string State, string Type)>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, (string State, string Type, string ProtocolType)>(StringComparer.Ordinal);
         foreach (var (partition, offsets) in _offsets)
         {
             if (replicas.Find(OffsetsTopic.Name, partition) is { IsLeader: true, Info: { } info } && info.LeaderEpoch == offsets.LeaderEpoch)
             {
                 foreach (var groupId in offsets.GroupIds())
                 {
-                    groups[groupId] = ("Empty", "consumer");
+                    // As Kafka lists a group that only committed offsets: an empty classic group.
+                    groups[groupId] = ("Empty", "classic", string.Empty);
                 }
             }
         }
@@ -158,15 +159,15 @@ internal sealed partial class GroupCoordinator(ReplicaManager replicas, ProduceH
             {
                 if (Coordinating(groupId) == group.OffsetsLeaderEpoch && group.HasMembers)
                 {
-                    groups[groupId] = ("Stable", "consumer");
+                    groups[groupId] = ("Stable", "consumer", "consumer");
                 }
             }
         }
-        foreach (var (groupId, state) in ClassicGroupStates())
+        foreach (var (groupId, state, protocolType) in ClassicGroupStates())
         {
-            groups[groupId] = (state, "classic");
+            groups[groupId] = (state, "classic", protocolType);
         }
-        return [.. groups.Select(g => (g.Key, g.Value.State, g.Value.Type))];
+        return [.. groups.Select(g => (g.Key, g.Value.State, g.Value.Type, g.Value.ProtocolType))];
     }
 
     /// <summary>Removes members whose sessions expired, in every group this node coordinates.</summary>

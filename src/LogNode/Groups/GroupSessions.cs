@@ -1,7 +1,10 @@
 namespace LogCluster.LogNode.Groups;
 
-/// <summary>Removes group members whose sessions expired, ten times a second, so their partitions move on.</summary>
-internal sealed class GroupSessions(GroupCoordinator coordinator, TimeProvider time) : BackgroundService
+/// <summary>
+/// Removes group members whose sessions expired, ten times a second, so their partitions move on. A failure in one
+/// pass is logged and the next pass runs: a background service that throws would stop the node.
+/// </summary>
+internal sealed partial class GroupSessions(GroupCoordinator coordinator, TimeProvider time, ILogger<GroupSessions> logger) : BackgroundService
 {
     private static readonly TimeSpan _interval = TimeSpan.FromMilliseconds(100);
 
@@ -12,7 +15,14 @@ internal sealed class GroupSessions(GroupCoordinator coordinator, TimeProvider t
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                coordinator.ExpireSilentMembers();
+                try
+                {
+                    coordinator.ExpireSilentMembers();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    PassFailed(logger, e);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -20,4 +30,7 @@ internal sealed class GroupSessions(GroupCoordinator coordinator, TimeProvider t
             // Node stopping.
         }
     }
+
+    [LoggerMessage(80, LogLevel.Error, "Expiring group members failed; the next pass runs in 100 ms")]
+    private static partial void PassFailed(ILogger logger, Exception exception);
 }

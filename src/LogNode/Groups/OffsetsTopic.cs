@@ -7,7 +7,7 @@ namespace LogCluster.LogNode.Groups;
 /// </summary>
 internal sealed record OffsetsTopic(int Partitions, int ReplicationFactor)
 {
-    public const string Name = "__consumer_offsets";
+    public const string Name = Metadata.InternalTopics.ConsumerOffsets;
 
     /// <summary>Kafka's rule, so a group maps to the same partition number it would there: abs(Java's String.hashCode) mod partitions.</summary>
     public int PartitionFor(string groupId)

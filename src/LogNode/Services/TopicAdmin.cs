@@ -36,14 +36,30 @@ internal sealed class TopicAdmin(ReplicaManager replicas, ControllerClient contr
 
     public async Task<DeleteTopicsResponse> DeleteAsync(DeleteTopicsRequest request, CancellationToken cancellationToken)
     {
-        var response = await controller.CallAsync(
-            (client, options) => client.DeleteTopicsAsync(request, options).ResponseAsync,
-            r => r.Results.FirstOrDefault()?.ErrorCode ?? ErrorCode.None,
-            _controllerAttemptTimeout,
-            cancellationToken);
-        var deleted = response.Results.Where(r => r.ErrorCode == ErrorCode.None).Select(r => r.Name).ToList();
-        await WaitUntilAppliedAsync(image => !deleted.Any(image.Topics.ContainsKey), cancellationToken);
-        return response;
+        // Internal topics hold every group's commits (and later the transactions' state): never deleted by a client,
+        // as Kafka refuses it too.
+        var deletable = new DeleteTopicsRequest();
+        deletable.Names.Add(request.Names.Where(n => !InternalTopics.IsInternal(n)));
+        var results = new Dictionary<string, TopicResult>(StringComparer.Ordinal);
+        if (deletable.Names.Count > 0)
+        {
+            var response = await controller.CallAsync(
+                (client, options) => client.DeleteTopicsAsync(deletable, options).ResponseAsync,
+                r => r.Results.FirstOrDefault()?.ErrorCode ?? ErrorCode.None,
+                _controllerAttemptTimeout,
+                cancellationToken);
+            foreach (var result in response.Results)
+            {
+                results[result.Name] = result;
+            }
+            var deleted = response.Results.Where(r => r.ErrorCode == ErrorCode.None).Select(r => r.Name).ToList();
+            await WaitUntilAppliedAsync(image => !deleted.Any(image.Topics.ContainsKey), cancellationToken);
+        }
+        var answer = new DeleteTopicsResponse();
+        answer.Results.Add(request.Names.Select(name => InternalTopics.IsInternal(name)
+            ? new TopicResult { Name = name, ErrorCode = ErrorCode.InvalidRequest, ErrorMessage = $"{name} is an internal topic: it cannot be deleted" }
+            : results.GetValueOrDefault(name) ?? new TopicResult { Name = name, ErrorCode = ErrorCode.UnknownTopicOrPartition, ErrorMessage = $"topic '{name}' was not answered for" }));
+        return answer;
     }
 
     /// <summary>Waits (bounded) until this node has taken on an image with the change; the change is committed either way.</summary>

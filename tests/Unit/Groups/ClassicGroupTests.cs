@@ -85,6 +85,52 @@ public sealed class ClassicGroupTests
         Assert.Equal(ErrorCode.InconsistentGroupProtocol, Completed(Join(group, NewMemberId(group), "roundrobin")).Error);
     }
 
+    [Fact]
+    public void AJoinOfferingNoProtocol_IsRefused_AndNeverBreaksTheRebalance()
+    {
+        var group = new ClassicGroup(0, _time, TimeSpan.Zero);
+
+        var empty = Completed(group.Join(new JoinRequest(NewMemberId(group), "client", _session, _session, "consumer", []), requireKnownMemberId: true));
+
+        Assert.Equal(ErrorCode.InconsistentGroupProtocol, empty.Error);
+        group.Tick();
+        Assert.False(group.HasMembers);
+    }
+
+    [Fact]
+    public void TheCoordinatorMoving_AnswersEveryWaitingJoinAndSync_NotCoordinator()
+    {
+        var group = new ClassicGroup(0, _time, TimeSpan.Zero);
+        var (a, b) = (NewMemberId(group), NewMemberId(group));
+        Join(group, a, "range");
+        var waitingJoin = Join(group, b, "range");
+        Assert.False(waitingJoin.IsCompleted);
+
+        group.Abandon();
+
+        Assert.Equal(ErrorCode.NotCoordinator, Completed(waitingJoin).Error);
+    }
+
+    [Fact]
+    public void ALeaderThatNeverSyncs_IsRemovedAfterTheRebalanceTimeout_AndTheFollowerRebalancesAlone()
+    {
+        var group = new ClassicGroup(0, _time, TimeSpan.Zero);
+        var (a, b) = (NewMemberId(group), NewMemberId(group));
+        Join(group, a, "range");
+        Join(group, b, "range");
+        var leaderJoin = Join(group, a, "range");
+        Assert.Equal(a, Completed(leaderJoin).LeaderId);
+        var followerSync = group.Sync(b, 2, []);
+
+        _time.Advance(_session + TimeSpan.FromMilliseconds(1));
+        group.Tick();
+
+        Assert.False(group.IsMember(a));
+        Assert.Equal(ErrorCode.RebalanceInProgress, Completed(followerSync).Error);
+        var alone = Join(group, b, "range");
+        Assert.Equal((3, b), (Completed(alone).Generation, Completed(alone).LeaderId));
+    }
+
     /// <summary>The task's result, which must be there already: the group answers on the caller's thread or not yet.</summary>
     private static T Completed<T>(Task<T> task)
     {

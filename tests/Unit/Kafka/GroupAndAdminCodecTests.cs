@@ -232,7 +232,7 @@ public sealed class GroupAndAdminCodecTests
         };
         var response = new CreateTopicsResponse
         {
-            Topics = [new() { Name = "orders", TopicId = version >= 7 ? _topicId : Guid.Empty, ErrorCode = 36, ErrorMessage = version >= 1 ? "exists" : null, NumPartitions = version >= 5 ? 6 : -1, ReplicationFactor = (short)(version >= 5 ? 3 : -1), Configs = version >= 5 ? null : [] }],
+            Topics = [new() { Name = "orders", TopicId = version >= 7 ? _topicId : Guid.Empty, ErrorCode = 36, ErrorMessage = version >= 1 ? "exists" : null, NumPartitions = version >= 5 ? 6 : -1, ReplicationFactor = (short)(version >= 5 ? 3 : -1), Configs = [] }],
         };
 
         var read = KafkaCodec.RoundTrip(request, version, CreateTopicsRequest.Read);

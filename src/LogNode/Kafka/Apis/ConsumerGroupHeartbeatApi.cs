@@ -15,13 +15,17 @@ namespace LogCluster.LogNode.Kafka.Apis;
 /// since the member's last heartbeat: its subscription, assignor, owned partitions) is filled in from the member's
 /// last full heartbeat, kept here; the session timeout and heartbeat interval are the node's
 /// (--group-consumer-session-timeout-ms, --group-consumer-heartbeat-interval-ms), as Kafka's broker sets them.
-/// Partitions travel as topic ids. The assignment is sent when the member joins and whenever it changes.
+/// Partitions travel as topic ids. The assignment is sent when the member joins, on a full request, and whenever
+/// it changes; the views of members gone silent are swept.
 /// Subscribing by regular expression (version 1) is not supported: INVALID_REQUEST.
 /// </summary>
-internal sealed class ConsumerGroupHeartbeatApi(GroupCoordinator coordinator, IMetadataQuorum quorum, IOptions<NodeOptions> options) : IKafkaApi
+internal sealed class ConsumerGroupHeartbeatApi(GroupCoordinator coordinator, IMetadataQuorum quorum, IOptions<NodeOptions> options, TimeProvider time) : IKafkaApi
 {
     /// <summary>Each member's last full view and the assignment last sent to it, by (group, member id).</summary>
     private readonly ConcurrentDictionary<(string Group, string Member), MemberView> _members = new();
+
+    /// <summary>When views were last swept for members gone silent (killed, expired, moved to another coordinator).</summary>
+    private long _lastSweep;
 
     public short ApiKey => ConsumerGroupHeartbeatRequest.ApiKey;
 
@@ -82,12 +86,17 @@ internal sealed class ConsumerGroupHeartbeatApi(GroupCoordinator coordinator, IM
             return new ConsumerGroupHeartbeatResponse { MemberId = answer.MemberId, MemberEpoch = kafka.MemberEpoch, HeartbeatIntervalMs = options.Value.GroupConsumerHeartbeatIntervalMs };
         }
         var assignment = answer.Assignment.Select(t => (t.Topic, Partitions: t.Partitions.Order().ToArray())).OrderBy(t => t.Topic, StringComparer.Ordinal).ToList();
-        var changed = kafka.MemberEpoch == 0 || known is null || !SameAssignment(known.LastSent, assignment);
+        // As Kafka's coordinator: on a join, on a full request (a member that lost an answer sends one), and on a change.
+        var full = kafka.SubscribedTopicNames is not null && kafka.TopicPartitions is not null;
+        var changed = kafka.MemberEpoch == 0 || full || known is null || !SameAssignment(known.LastSent, assignment);
+        var now = time.GetTimestamp();
         _members[(kafka.GroupId, answer.MemberId)] = new MemberView(
             [.. ours.SubscribedTopics],
             ours.Assignor,
             [.. ours.Owned],
-            assignment);
+            assignment,
+            now);
+        SweepSilentMembers(now);
         return new ConsumerGroupHeartbeatResponse
         {
             MemberId = answer.MemberId,
@@ -115,5 +124,26 @@ internal sealed class ConsumerGroupHeartbeatApi(GroupCoordinator coordinator, IM
 
     private static ConsumerGroupHeartbeatResponse Error(short code, string message) => new() { ErrorCode = code, ErrorMessage = message, MemberEpoch = -1 };
 
-    private sealed record MemberView(List<string> Topics, string Assignor, List<V1.TopicPartitions> Owned, List<(string Topic, int[] Partitions)> LastSent);
+    /// <summary>
+    /// Drops the views of members not heard from for twice the session timeout (the coordinator has removed them
+    /// by then; one coming back gets UNKNOWN_MEMBER_ID and joins with a full request), at most once a session.
+    /// </summary>
+    private void SweepSilentMembers(long now)
+    {
+        var session = TimeSpan.FromMilliseconds(options.Value.GroupConsumerSessionTimeoutMs);
+        var last = Interlocked.Read(ref _lastSweep);
+        if (time.GetElapsedTime(last, now) < session || Interlocked.CompareExchange(ref _lastSweep, now, last) != last)
+        {
+            return;
+        }
+        foreach (var (key, view) in _members)
+        {
+            if (time.GetElapsedTime(view.LastHeard, now) > 2 * session)
+            {
+                _members.TryRemove(new KeyValuePair<(string, string), MemberView>(key, view));
+            }
+        }
+    }
+
+    private sealed record MemberView(List<string> Topics, string Assignor, List<V1.TopicPartitions> Owned, List<(string Topic, int[] Partitions)> LastSent, long LastHeard);
 }

@@ -92,6 +92,8 @@ internal sealed class CreateTopicsApi(TopicAdmin topics, IMetadataQuorum quorum)
                     ErrorMessage = message,
                     NumPartitions = created?.Partitions.Length ?? -1,
                     ReplicationFactor = (short)(created?.Partitions.FirstOrDefault()?.Replicas.Length ?? -1),
+                    // Described (as none) with the partitions: Java's admin client reads the configs of a created topic.
+                    Configs = created is null ? null : [],
                 };
             })],
         };

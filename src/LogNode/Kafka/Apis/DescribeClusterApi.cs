@@ -7,13 +7,15 @@ namespace LogCluster.LogNode.Kafka.Apis;
 /// <summary>
 /// DescribeCluster (key 60), versions 0-1, from this node's metadata as Metadata answers it: the live nodes with a
 /// Kafka listener and the active controller. Only brokers are described (endpoint type 1; asking for controllers,
-/// type 2, is UNSUPPORTED_ENDPOINT_TYPE). The cluster id is <see cref="KafkaClusterId"/>; authorized operations are
+/// type 2, is MISMATCHED_ENDPOINT_TYPE, any other UNSUPPORTED_ENDPOINT_TYPE). The cluster id is <see cref="KafkaClusterId"/>; authorized operations are
 /// INT32_MIN (no authorisation yet).
 /// </summary>
 internal sealed class DescribeClusterApi(IMetadataQuorum quorum, KafkaClusterId clusterId) : IKafkaApi
 {
     private const sbyte BrokerEndpoints = 1;
-    private const short UnsupportedEndpointType = 119;
+    private const sbyte ControllerEndpoints = 2;
+    private const short MismatchedEndpointType = 114;
+    private const short UnsupportedEndpointType = 115;
 
     public short ApiKey => DescribeClusterRequest.ApiKey;
 
@@ -29,7 +31,8 @@ internal sealed class DescribeClusterApi(IMetadataQuorum quorum, KafkaClusterId 
         var kafka = DescribeClusterRequest.Read(ref reader, request.Version);
         if (kafka.EndpointType != BrokerEndpoints)
         {
-            return Task.FromResult<IKafkaMessage?>(new DescribeClusterResponse { ErrorCode = UnsupportedEndpointType, ErrorMessage = "only brokers (endpoint type 1) are described", EndpointType = kafka.EndpointType });
+            var error = kafka.EndpointType == ControllerEndpoints ? MismatchedEndpointType : UnsupportedEndpointType;
+            return Task.FromResult<IKafkaMessage?>(new DescribeClusterResponse { ErrorCode = error, ErrorMessage = "only brokers (endpoint type 1) are described here", EndpointType = kafka.EndpointType, ClusterId = clusterId.Value });
         }
         var image = quorum.Image;
         return Task.FromResult<IKafkaMessage?>(new DescribeClusterResponse

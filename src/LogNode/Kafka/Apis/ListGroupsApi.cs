@@ -7,12 +7,11 @@ namespace LogCluster.LogNode.Kafka.Apis;
 /// <summary>
 /// ListGroups (key 16), versions 0-5: the groups this node coordinates (<see cref="GroupCoordinator.ListGroups"/>);
 /// admin clients ask every node. A group's type is "classic" or "consumer" (KIP-848) and its state Kafka's name for
-/// it ("Empty" with only committed offsets); the state and type filters apply (case-insensitive, as Kafka's).
+/// it; a group with only committed offsets is an empty classic group, as Kafka lists it. The state and type filters
+/// apply (case-insensitive, as Kafka's).
 /// </summary>
 internal sealed class ListGroupsApi(GroupCoordinator coordinator) : IKafkaApi
 {
-    private const string ProtocolType = "consumer";
-
     public short ApiKey => ListGroupsRequest.ApiKey;
 
     public short LowestVersion => ListGroupsRequest.LowestVersion;
@@ -26,7 +25,7 @@ internal sealed class ListGroupsApi(GroupCoordinator coordinator) : IKafkaApi
         var reader = request.BodyReader();
         var kafka = ListGroupsRequest.Read(ref reader, request.Version);
         var groups = coordinator.ListGroups()
-            .Select(g => new ListGroupsResponse.ListedGroup { GroupId = g.GroupId, ProtocolType = ProtocolType, GroupState = g.State, GroupType = g.Type })
+            .Select(g => new ListGroupsResponse.ListedGroup { GroupId = g.GroupId, ProtocolType = g.ProtocolType, GroupState = g.State, GroupType = g.Type })
             .Where(g => kafka.StatesFilter.Count == 0 || kafka.StatesFilter.Contains(g.GroupState, StringComparer.OrdinalIgnoreCase))
             .Where(g => kafka.TypesFilter.Count == 0 || kafka.TypesFilter.Contains(g.GroupType, StringComparer.OrdinalIgnoreCase))
             .OrderBy(g => g.GroupId, StringComparer.Ordinal);

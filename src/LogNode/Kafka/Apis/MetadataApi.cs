@@ -56,7 +56,7 @@ internal sealed class MetadataApi(IMetadataQuorum quorum, KafkaClusterId cluster
     {
         Name = topic.Name,
         TopicId = KafkaTopicIds.Of(topic),
-        IsInternal = topic.Name is "__consumer_offsets" or "__transaction_state",
+        IsInternal = InternalTopics.IsInternal(topic.Name),
         Partitions = [.. topic.Partitions.Select(p => new MetadataResponse.MetadataResponseTopic.MetadataResponsePartition
         {
             ErrorCode = p.Leader == PartitionInfo.NoLeader ? KafkaErrors.LeaderNotAvailable : KafkaErrors.None,
