@@ -215,12 +215,27 @@ internal sealed class ClusterRig : IAsyncDisposable
 
     public LocalNode Leader(TopicMetadata topic, int partition) => Cluster.Node(topic.Partitions.Single(p => p.Partition == partition).LeaderId);
 
-    /// <summary>Every record of a partition, read from its current leader up to the high watermark: (offset, value).</summary>
+    /// <summary>
+    /// Every record of a partition, read from its current leader up to the high watermark: (offset, value). The
+    /// leader named in metadata may not have taken its role yet (or a node's view may be a moment old, after
+    /// restarts): asked until it serves the partition, as a client would.
+    /// </summary>
     public async Task<List<(long Offset, byte[] Value)>> ReadAsync(string topic, int partition)
     {
-        var metadata = await DescribeAsync(topic);
-        using var client = Client(Leader(metadata, partition).Address);
-        return [.. (await client.FetchAllAsync(topic, partition)).SelectMany(b => RecordBatchReader.ReadRecords(b)).Select(r => (r.Offset, r.Value!))];
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var metadata = await DescribeAsync(topic);
+            using var client = Client(Leader(metadata, partition).Address);
+            var probe = new FetchRequest { ReplicaId = -1, MaxWaitMs = 0, MinBytes = 0 };
+            probe.Partitions.Add(new FetchPartition { Topic = topic, Partition = partition, FetchOffset = 0, CurrentLeaderEpoch = -1 });
+            var error = (await client.Log.FetchAsync(probe, deadline: DateTime.UtcNow + NodeClient.CallTimeout)).Partitions.Single().ErrorCode;
+            if (error is not (ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable) || Stopwatch.GetElapsedTime(started) > Patience)
+            {
+                return [.. (await client.FetchAllAsync(topic, partition)).SelectMany(b => RecordBatchReader.ReadRecords(b)).Select(r => (r.Offset, r.Value!))];
+            }
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>What every node printed, for failure messages.</summary>
