@@ -47,6 +47,10 @@ internal sealed class DeliveryFlow
                     LogClusterException { RetryAtOnce: true } => TimeSpan.Zero,
                     LogClusterException { ErrorCode: ErrorCode.NetworkException or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable or ErrorCode.FencedLeaderEpoch }
                         => config.RetryBackoff,
+                    // Out of order after a leader change: the batches before it are being resent at the same moment,
+                    // so it is in order again within a round trip or two; a backoff grown to a second would hold the
+                    // partition's switch to the new leader for that long.
+                    LogClusterException { ErrorCode: ErrorCode.OutOfOrderSequenceNumber } => config.RetryBackoff,
                     _ => null,
                 }),
             });
