@@ -16,21 +16,14 @@ namespace LogCluster.Consumer.Internals;
 /// ListOffsets. What comes back is checked (CRC-32C), cut to the position, and queued as chunks, on the thread the
 /// response arrives on (the connection's reader thread), which also wakes a waiting Consume. Errors that a new
 /// leader or a retry cures (NOT_LEADER, a lost connection) refresh the metadata and back off; the others are
-/// queued for Consume to throw. A fetch left unanswered past its long poll makes the consumer ask the other nodes
-/// who leads, and it is abandoned as soon as another leader is named (the producer's rule, docs/consumer.md).
+/// queued for Consume to throw. Where leaders come from, and how a silent one is left: Fetcher.Leadership.cs.
 /// <see cref="Poll"/> runs on the consumer's thread (<see cref="ConsumerLoop"/>).
 /// </summary>
-internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ReadySignal ready, WakeSignal wake, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
+internal sealed partial class Fetcher(ConsumerConfig config, ClusterMetadata metadata, Assignment assignment, ReadySignal ready, WakeSignal wake, GroupClient? group, ConsumerMetrics metrics, TimeProvider time)
 {
     /// <summary>The fetch in flight per node; touched by the consumer's thread only.</summary>
     private readonly Dictionary<NodeAddress, InFlightFetch> _inFlight = [];
 
-    /// <summary>A fetch unanswered this long past its long poll makes the consumer check who leads (the producer's bound).</summary>
-    private static readonly TimeSpan _leaderCheckAfter = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>How soon to look again while a leader stays silent and nobody names another (refreshes are cheap).</summary>
-    private static readonly TimeSpan _leaderCheckInterval = TimeSpan.FromMilliseconds(20);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _refreshing = new(StringComparer.Ordinal);
     private Task _committedLookup = Task.CompletedTask;
 
     /// <summary>Something changed (a chunk was taken, a seek, a new assignment): look again at once.</summary>
@@ -70,40 +63,6 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
 
     /// <summary>Completes once everything <see cref="Poll"/> started has ended; called by the consumer's thread as it stops.</summary>
     public Task Drained() => Task.WhenAll(_inFlight.Values.Select(f => f.Done).Append(_committedLookup));
-
-    /// <summary>
-    /// The consumer never waits on a node that no longer leads. A fetch still unanswered
-    /// <see cref="_leaderCheckAfter"/> after its long poll should have ended marks the node suspect and asks the
-    /// others who leads its partitions (a refresh per topic at a time, again while it stays unanswered); as soon as
-    /// an answer names another leader for one of them, the fetch is abandoned and the next look fetches there. A
-    /// frozen, cut-off or stalled leader is thus left once the controller has fenced it, not after
-    /// request.timeout.ms. Returns when to look again.
-    /// </summary>
-    private long FollowLeadership(NodeAddress node, InFlightFetch fetch, long now)
-    {
-        if (fetch.Abandon.IsCancellationRequested)
-        {
-            return long.MaxValue;
-        }
-        var checkAt = fetch.StartedAt + (long)((config.FetchMaxWait + _leaderCheckAfter).TotalSeconds * time.TimestampFrequency);
-        if (now < checkAt)
-        {
-            return checkAt;
-        }
-        metadata.Suspect(node);
-        foreach (var partition in fetch.Partitions)
-        {
-            var layout = metadata.TryGetKnown(partition.Topic);
-            if (layout is not null && partition.Partition < layout.PartitionCount
-                && layout.Leaders[partition.Partition] is { } leader && leader.NodeId != node.NodeId)
-            {
-                fetch.Abandon.Cancel();
-                return long.MaxValue;
-            }
-            _ = RefreshAsync(partition.Topic, askLast: node);
-        }
-        return now + (long)(_leaderCheckInterval.TotalSeconds * time.TimestampFrequency);
-    }
 
     /// <summary>
     /// The partitions to ask each idle leader node about now, and those whose position is the group's committed
@@ -208,54 +167,6 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
                 {
                     state.InFlight = false;
                 }
-            }
-        }
-    }
-
-    private NodeAddress? Leader(TopicPartition partition)
-    {
-        var layout = metadata.TryGetKnown(partition.Topic);
-        if (layout is null || metadata.IsStale(partition.Topic) || metadata.TryGetCached(partition.Topic) is null)
-        {
-            _ = RefreshAsync(partition.Topic);
-        }
-        return layout is not null && partition.Partition < layout.PartitionCount ? layout.Leaders[partition.Partition] : null;
-    }
-
-    /// <summary>One refresh per topic at a time, however many of its partitions ask; <paramref name="askLast"/> is the node in doubt.</summary>
-    private async Task RefreshAsync(string topic, NodeAddress? askLast = null)
-    {
-        if (!_refreshing.TryAdd(topic, 0))
-        {
-            return;
-        }
-        var refreshed = false;
-        try
-        {
-            metadata.Invalidate(topic);
-            await metadata.GetTopicAsync(topic, CancellationToken.None, askLast).ContinueInline();
-            refreshed = true;
-        }
-        catch (Exception e) when (e is LogClusterException or RpcException or OperationCanceledException)
-        {
-            // Unknown topic or no node reachable: the partitions wait, and the next look (at the latest after
-            // fetch.max.wait.ms) asks again.
-        }
-        try
-        {
-            if (askLast is not null)
-            {
-                // Following a silent leader: the next refresh of this topic no sooner than the check interval, or
-                // the wake below would start one per metadata round trip for as long as the node stays silent.
-                await SdkTasks.DelayAsync(_leaderCheckInterval, time, CancellationToken.None).ContinueInline();
-            }
-        }
-        finally
-        {
-            _refreshing.TryRemove(topic, out _);
-            if (refreshed || askLast is not null)
-            {
-                wake.Set();
             }
         }
     }
@@ -470,9 +381,5 @@ internal sealed class Fetcher(ConsumerConfig config, ClusterMetadata metadata, A
         return (records, next);
     }
 
-    /// <summary>A fetch in flight to one node: when it started, what abandons it, and the partitions it asks for.</summary>
-    private sealed record InFlightFetch(long StartedAt, CancellationTokenSource Abandon, IReadOnlyList<TopicPartition> Partitions)
-    {
-        public Task Done { get; init; } = Task.CompletedTask;
-    }
+
 }

@@ -28,11 +28,13 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         await rig.CreateTopicAsync(topic, Partitions, replicationFactor: 3);
         await ProduceAsync(rig, topic, 0, 3_000);
 
-        var members = Enumerable.Range(1, 3).Select(i => new Member(rig.KafkaBootstrap, group, topic, $"member-{i}", protocol)).ToList();
+        var changes = new StateChanges();
+        var members = Enumerable.Range(1, 3).Select(i => new Member(rig.KafkaBootstrap, group, topic, $"member-{i}", protocol, changes)).ToList();
+        var state = () => string.Join("; ", members.Select(m => m.State));
         try
         {
             // Every member gets two partitions, and together they read the first 3,000 records.
-            await Until(() => members.All(m => m.Assigned.Count == 2) && members.Sum(m => m.Read.Count) >= 3_000, members, "each member holds 2 partitions and all 3,000 records are read");
+            await UntilAsync(() => members.All(m => m.Assigned.Count == 2) && members.Sum(m => m.Read.Count) >= 3_000, changes, state, "each member holds 2 partitions and all 3,000 records are read");
             var assignments = members.Select(m => m.Assigned.Keys.Order().ToList()).ToList();
             output.WriteLine(string.Join("; ", members.Select((m, i) => $"{m.Name}: {string.Join(",", assignments[i])}")));
             Assert.Equal(Enumerable.Range(0, Partitions), assignments.SelectMany(a => a).Order());
@@ -42,7 +44,7 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
             await leaving.StopAsync();
             members.RemoveAt(0);
             await ProduceAsync(rig, topic, 3_000, 3_000);
-            await Until(() => members.Sum(m => m.Assigned.Count) == Partitions && members.Sum(m => m.Read.Count) + leaving.Read.Count >= 6_000, members, "the other two hold all 6 partitions and every record is read");
+            await UntilAsync(() => members.Sum(m => m.Assigned.Count) == Partitions && members.Sum(m => m.Read.Count) + leaving.Read.Count >= 6_000, changes, state, "the other two hold all 6 partitions and every record is read");
 
             var all = members.SelectMany(m => m.Read).Concat(leaving.Read).ToList();
             // Nothing committed is read twice or skipped: each record once.
@@ -69,20 +71,22 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         await using var rig = await ClusterRig.StartWithKafkaAsync("--group-consumer-session-timeout-ms", "6000", "--group-consumer-heartbeat-interval-ms", "500", "--group-initial-rebalance-delay-ms", "500");
         await rig.CreateTopicAsync(topic, Partitions, replicationFactor: 3);
         await ProduceAsync(rig, topic, 0, 3_000);
+        var changes = new StateChanges();
         var members = new List<MemberProcess>();
+        var state = () => string.Join("; ", members.Select(m => m.State));
         try
         {
             for (var i = 1; i <= 3; i++)
             {
-                members.Add(MemberProcess.Start(rig.KafkaBootstrap, group, topic, protocol, $"member-{i}"));
+                members.Add(MemberProcess.Start(rig.KafkaBootstrap, group, topic, protocol, $"member-{i}", changes));
             }
-            await UntilAsync(() => members.All(m => m.Assigned.Count == 2) && members.SelectMany(m => m.Values).Distinct().Count() >= 3_000, members, "each member process holds 2 partitions and all 3,000 records are read");
+            await UntilAsync(() => members.All(m => m.Assigned.Count == 2) && members.SelectMany(m => m.Values).Distinct().Count() >= 3_000, changes, state, "each member process holds 2 partitions and all 3,000 records are read");
 
             var killed = members[0];
             killed.Kill();
             await ProduceAsync(rig, topic, 3_000, 3_000);
             var survivors = members.Skip(1).ToList();
-            await UntilAsync(() => survivors.Sum(m => m.Assigned.Count) == Partitions && members.SelectMany(m => m.Values).Distinct().Count() >= 6_000, members, "the two survivors hold all 6 partitions and every record is read");
+            await UntilAsync(() => survivors.Sum(m => m.Assigned.Count) == Partitions && members.SelectMany(m => m.Values).Distinct().Count() >= 6_000, changes, state, "the two survivors hold all 6 partitions and every record is read");
 
             var read = members.SelectMany(m => m.Values).ToList();
             Assert.Equal(Enumerable.Range(0, 6_000).Select(i => $"{i}").Order(), read.Distinct().Order());
@@ -97,20 +101,6 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         }
     }
 
-    private async Task UntilAsync(Func<bool> condition, List<MemberProcess> members, string what)
-    {
-        var deadline = DateTime.UtcNow + _timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not within {_timeout.TotalSeconds} s: {what}; {string.Join("; ", members.Select(m => $"{m.Name} holds [{string.Join(",", m.Assigned.Keys)}], read {m.Values.Count}, stderr: {m.Errors}"))}");
-            }
-            await Task.Delay(50);
-        }
-        output.WriteLine(what);
-    }
-
     [Fact]
     public async Task OurConsumerAndAConfluentConsumer_ShareOneGroup_EachHoldingHalfThePartitions()
     {
@@ -121,7 +111,8 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         await rig.CreateTopicAsync(Topic, Partitions, replicationFactor: 3);
         await ProduceAsync(rig, Topic, 0, Records);
 
-        var theirs = new Member(rig.KafkaBootstrap, Group, Topic, "librdkafka-member", GroupProtocol.Consumer);
+        var changes = new StateChanges();
+        var theirs = new Member(rig.KafkaBootstrap, Group, Topic, "librdkafka-member", GroupProtocol.Consumer, changes);
         await using var ours = new LogCluster.Consumer.ConsumerBuilder<string, string>(new LogCluster.Consumer.ConsumerConfig
         {
             BootstrapServers = rig.Cluster.BootstrapServers,
@@ -141,13 +132,16 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
                     oursRead.Enqueue(record.Value);
                     ours.Commit();
                 }
+                // Our consumer's assignment changes without a callback here: each turn of its loop is a change to look at.
+                changes.Pulse();
             }
         }, TaskCreationOptions.LongRunning);
         try
         {
-            await Until(
+            await UntilAsync(
                 () => theirs.Assigned.Count == Partitions / 2 && ours.Assignment.Count == Partitions / 2 && theirs.Read.Count + oursRead.Count >= Records,
-                [theirs],
+                changes,
+                () => $"{theirs.State}; ours holds [{string.Join(",", ours.Assignment.Select(p => p.Partition))}], read {oursRead.Count}",
                 $"each consumer holds {Partitions / 2} partitions and all {Records} records are read");
             Assert.Equal(Enumerable.Range(0, Partitions), theirs.Assigned.Keys.Concat(ours.Assignment.Select(p => p.Partition)).Order());
             Assert.Equal(Enumerable.Range(0, Records).Select(i => $"{i}").Order(), theirs.Read.Select(r => r.Value).Concat(oursRead).Order());
@@ -166,18 +160,41 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         await Task.WhenAll(Enumerable.Range(from, count).Select(i => producer.ProduceAsync(new TopicPartition(topic, i % Partitions), new Message<Null, string> { Value = $"{i}" }))).WaitAsync(_timeout);
     }
 
-    private async Task Until(Func<bool> condition, List<Member> members, string what)
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, looking again at each change the members report (no polling
+    /// interval); fails after the test's patience with <paramref name="state"/>, what every member holds and read.
+    /// </summary>
+    private async Task UntilAsync(Func<bool> condition, StateChanges changes, Func<string> state, string what)
     {
-        var deadline = DateTime.UtcNow + _timeout;
-        while (!condition())
+        using var timeout = new CancellationTokenSource(_timeout);
+        while (true)
         {
-            if (DateTime.UtcNow > deadline)
+            // Taken before the look, so a change during it still wakes the wait.
+            var next = changes.Next;
+            if (condition())
             {
-                throw new TimeoutException($"not within {_timeout.TotalSeconds} s: {what}; {string.Join("; ", members.Select(m => $"{m.Name} holds [{string.Join(",", m.Assigned.Keys)}], read {m.Read.Count}, errors: {string.Join(" | ", m.Errors)}"))}");
+                break;
             }
-            await Task.Delay(50);
+            try
+            {
+                await next.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"not within {_timeout.TotalSeconds} s: {what}; {state()}");
+            }
         }
         output.WriteLine(what);
+    }
+
+    /// <summary>Wakes a waiting test whenever a member's assignment or reads change.</summary>
+    private sealed class StateChanges
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Next => Volatile.Read(ref _next).Task;
+
+        public void Pulse() => Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>One group member on a thread of its own: consumes, commits after each record, and records what it read.</summary>
@@ -187,9 +204,12 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
 
-        public Member(string bootstrap, string group, string topic, string name, GroupProtocol protocol)
+        private readonly StateChanges _changes;
+
+        public Member(string bootstrap, string group, string topic, string name, GroupProtocol protocol, StateChanges changes)
         {
             Name = name;
+            _changes = changes;
             _consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig
             {
                 BootstrapServers = bootstrap,
@@ -201,9 +221,9 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
                 EnableAutoCommit = false,
                 ClientId = name,
             })
-            .SetPartitionsAssignedHandler((consumer, partitions) => partitions.ForEach(p => Assigned[p.Partition.Value] = 0))
-            .SetPartitionsRevokedHandler((consumer, partitions) => partitions.ForEach(p => Assigned.TryRemove(p.Partition.Value, out _)))
-            .SetPartitionsLostHandler((consumer, partitions) => partitions.ForEach(p => Assigned.TryRemove(p.Partition.Value, out _)))
+            .SetPartitionsAssignedHandler((consumer, partitions) => Changed(() => partitions.ForEach(p => Assigned[p.Partition.Value] = 0)))
+            .SetPartitionsRevokedHandler((consumer, partitions) => Changed(() => partitions.ForEach(p => Assigned.TryRemove(p.Partition.Value, out _))))
+            .SetPartitionsLostHandler((consumer, partitions) => Changed(() => partitions.ForEach(p => Assigned.TryRemove(p.Partition.Value, out _))))
             .SetErrorHandler((consumer, error) => Errors.Enqueue(error.ToString()))
             .Build();
             _consumer.Subscribe(topic);
@@ -217,6 +237,8 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         public ConcurrentQueue<(int Partition, long Offset, string Value)> Read { get; } = new();
 
         public ConcurrentQueue<string> Errors { get; } = new();
+
+        public string State => $"{Name} holds [{string.Join(",", Assigned.Keys)}], read {Read.Count}, errors: {string.Join(" | ", Errors)}";
 
         public async Task StopAsync()
         {
@@ -235,7 +257,7 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
             {
                 if (_consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } result)
                 {
-                    Read.Enqueue((result.Partition.Value, result.Offset.Value, result.Message.Value));
+                    Changed(() => Read.Enqueue((result.Partition.Value, result.Offset.Value, result.Message.Value)));
                     try
                     {
                         _consumer.Commit(result);
@@ -248,6 +270,12 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
                 }
             }
         }
+
+        private void Changed(Action change)
+        {
+            change();
+            _changes.Pulse();
+        }
     }
 
     /// <summary>A group member in a process of its own (tests/KafkaMember), so that it can be SIGKILLed: no goodbye, no last commit.</summary>
@@ -257,9 +285,11 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         private readonly System.Diagnostics.Process _process;
         private readonly System.Text.StringBuilder _errors = new();
 
-        private MemberProcess(System.Diagnostics.Process process, string name)
+        private readonly StateChanges _changes;
+
+        private MemberProcess(System.Diagnostics.Process process, string name, StateChanges changes)
         {
-            (_process, Name) = (process, name);
+            (_process, Name, _changes) = (process, name, changes);
         }
 
         public string Name { get; }
@@ -267,6 +297,8 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
         public ConcurrentDictionary<int, byte> Assigned { get; } = new();
 
         public ConcurrentQueue<string> Values { get; } = new();
+
+        public string State => $"{Name} holds [{string.Join(",", Assigned.Keys)}], read {Values.Count}, stderr: {Errors}";
 
         public string Errors
         {
@@ -279,7 +311,7 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
             }
         }
 
-        public static MemberProcess Start(string bootstrap, string group, string topic, GroupProtocol protocol, string name)
+        public static MemberProcess Start(string bootstrap, string group, string topic, GroupProtocol protocol, string name, StateChanges changes)
         {
             // Standard input stays open while the test runs: the member exits when it closes (the test host died).
             var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -288,7 +320,7 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
                 start.ArgumentList.Add(arg);
             }
             var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("the member process did not start");
-            var member = new MemberProcess(process, name);
+            var member = new MemberProcess(process, name, changes);
             process.OutputDataReceived += (_, line) => member.Take(line.Data);
             process.ErrorDataReceived += (_, line) =>
             {
@@ -332,7 +364,10 @@ public sealed class KafkaConsumerGroupTests(ITestOutputHelper output)
                 case ["read", _, _, var value]:
                     Values.Enqueue(value);
                     break;
+                default:
+                    return;
             }
+            _changes.Pulse();
         }
     }
 }
